@@ -1,0 +1,484 @@
+"""The lossless model of a pip requirements file.
+
+``parse(data)`` turns bytes into a ``File``; ``File.render()`` gives the same bytes back.
+Each ``Line`` is one *logical* line as pip sees it: its physical lines verbatim (for
+rendering and editing), and the text pip would act on (for checking).
+
+pip's pipeline, mirrored step by step (pip/_internal/req/req_file.py)::
+
+    bytes -> text            BOM, else a PEP 263 coding line, else UTF-8
+    text  -> physical lines  str.splitlines
+    physical -> logical      a line ending in "\\" joins the next one, unless it is a comment
+    logical -> content       drop "#..." at line start or after whitespace, then strip
+    content -> expanded      ${NAME} from the environment (only that form)
+    expanded -> args/opts    split before the first " -" token; options are shlex'd
+                             and parsed like optparse (long-option prefixes included)
+
+Nothing here touches the file system, the network or the environment: the caller
+passes the environment used for ``${NAME}``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from bisect import bisect_right
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+# (bom, codec pip decodes with, codec that encodes back without adding a BOM).
+# Order matters: the UTF-16-LE BOM is a prefix of the UTF-32-LE one.
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8", "utf-8"),
+    (
+        codecs.BOM_UTF32,
+        "utf-32",
+        "utf-32-le" if codecs.BOM_UTF32 == codecs.BOM_UTF32_LE else "utf-32-be",
+    ),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32-le"),
+    (
+        codecs.BOM_UTF16,
+        "utf-16",
+        "utf-16-le" if codecs.BOM_UTF16 == codecs.BOM_UTF16_LE else "utf-16-be",
+    ),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
+)
+_PEP263_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+_ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
+# shlex.split only treats quotes and backslashes specially; without them it is a plain split.
+_SHLEX_SPECIAL_RE = re.compile(r"[\"'\\]")
+_TOKEN_RE = re.compile(r"[^ \t\r\n]+")
+
+
+class DecodeError(Exception):
+    """The bytes cannot be read as text the way pip reads them."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class OptionSpec:
+    """One option pip accepts in a requirements file."""
+
+    __slots__ = ("choices", "long", "per_requirement", "short", "takes_value")
+
+    def __init__(
+        self,
+        long: str,
+        short: str | None = None,
+        *,
+        takes_value: bool = True,
+        per_requirement: bool = False,
+        choices: tuple[str, ...] = (),
+    ) -> None:
+        self.long = long
+        self.short = short
+        self.takes_value = takes_value
+        self.per_requirement = per_requirement
+        self.choices = choices
+
+
+# pip 26's SUPPORTED_OPTIONS + SUPPORTED_OPTIONS_REQ (cli/cmdoptions.py).
+OPTION_SPECS: tuple[OptionSpec, ...] = (
+    OptionSpec("--index-url", "-i"),
+    OptionSpec("--extra-index-url"),
+    OptionSpec("--no-index", takes_value=False),
+    OptionSpec("--constraint", "-c"),
+    OptionSpec("--requirement", "-r"),
+    OptionSpec("--editable", "-e"),
+    OptionSpec("--find-links", "-f"),
+    OptionSpec("--no-binary"),
+    OptionSpec("--only-binary"),
+    OptionSpec("--prefer-binary", takes_value=False),
+    OptionSpec("--require-hashes", takes_value=False),
+    OptionSpec("--no-require-hashes", takes_value=False),
+    OptionSpec("--pre", takes_value=False),
+    OptionSpec("--all-releases"),
+    OptionSpec("--only-final"),
+    OptionSpec("--trusted-host"),
+    OptionSpec(
+        "--use-feature",
+        choices=(
+            "fast-deps",
+            "inprocess-build-deps",
+            "venv-isolation",
+            "truststore",
+            "no-binary-enable-wheel-cache",
+            "build-constraint",
+        ),
+    ),
+    OptionSpec("--hash", per_requirement=True),
+    OptionSpec("--config-settings", "-C", per_requirement=True),
+)
+_LONG: dict[str, OptionSpec] = {spec.long: spec for spec in OPTION_SPECS}
+_LONG["--pypi-url"] = _LONG["--index-url"]  # an old alias pip still accepts
+_SHORT: dict[str, OptionSpec] = {spec.short: spec for spec in OPTION_SPECS if spec.short}
+_STRONG_HASHES = ("sha256", "sha384", "sha512")
+# Options whose value pip checks in a callback, refusing the file when it starts with "-".
+_DASH_REFUSED = frozenset({"--no-binary", "--only-binary", "--all-releases", "--only-final"})
+
+
+class Option:
+    """One option as written on a line: its canonical long name and its value."""
+
+    __slots__ = ("name", "offset", "value")
+
+    def __init__(self, name: str, value: str | None, offset: int) -> None:
+        self.name = name
+        self.value = value
+        self.offset = offset  # into Line.content
+
+    def __repr__(self) -> str:
+        return f"Option({self.name!r}, {self.value!r})"
+
+
+class Line:
+    """One logical line: what pip sees as one line, spanning one or more physical lines."""
+
+    __slots__ = (
+        "_segments",
+        "args",
+        "comment",
+        "content",
+        "dropped",
+        "error",
+        "expanded",
+        "number",
+        "options",
+        "physical",
+    )
+
+    def __init__(self, number: int, physical: list[str]) -> None:
+        self.number = number  # pip's line number: the first physical line
+        self.physical = physical  # verbatim, line endings included
+        self.content = ""  # what pip acts on: joined, comment removed, stripped, expanded
+        self.comment = ""  # the text pip dropped as a comment ("" if none)
+        self.args = ""  # the requirement part of content ("" for an option-only line)
+        self.options: list[Option] = []
+        self.dropped: list[tuple[str, int]] = []  # words among the options pip discards
+        self.error: str | None = None  # why pip refuses this line's options
+        self.expanded = False  # ${NAME} was replaced, so offsets past it are approximate
+        # (offset in content, physical line index, column of that offset) for locating spans
+        self._segments: list[tuple[int, int, int]] = []
+
+    @property
+    def end(self) -> int:
+        """The last physical line number."""
+        return self.number + len(self.physical) - 1
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.content
+
+    def options_named(self, name: str) -> list[Option]:
+        return [option for option in self.options if option.name == name]
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """Physical line number and 1-based column of an offset into ``content``."""
+        if not self._segments:
+            return self.number, 1
+        index = bisect_right(self._segments, (offset, len(self.physical), 0)) - 1
+        start, physical_index, column = self._segments[max(index, 0)]
+        return self.number + physical_index, column + max(offset - start, 0) + 1
+
+    def __repr__(self) -> str:
+        return f"Line({self.number}, {self.content!r})"
+
+
+class File:
+    """A parsed requirements file that renders back to its exact bytes."""
+
+    __slots__ = ("bom", "encoding", "lines")
+
+    def __init__(self, lines: list[Line], bom: bytes, encoding: str) -> None:
+        self.lines = lines
+        self.bom = bom
+        self.encoding = encoding  # the codec that encodes the text back, without a BOM
+
+    @property
+    def text(self) -> str:
+        return "".join(physical for line in self.lines for physical in line.physical)
+
+    def render(self) -> bytes:
+        return self.bom + self.text.encode(self.encoding)
+
+
+def decode(data: bytes) -> tuple[str, bytes, str]:
+    """Text, BOM and encoding of a requirements file, decided as pip decides them."""
+    for bom, pip_codec, writer_codec in _BOMS:
+        if data.startswith(bom):
+            return _decode_as(data[len(bom) :], pip_codec, 1), bom, writer_codec
+    for line_number, line in enumerate(data.split(b"\n")[:2], start=1):
+        if line[0:1] == b"#":
+            match = _PEP263_RE.search(line)
+            if match is not None:
+                name = match.group(1).decode("ascii")
+                try:
+                    codecs.lookup(name)
+                except LookupError:
+                    raise DecodeError(
+                        line_number, f"unknown encoding {name!r} in the coding line"
+                    ) from None
+                return _decode_as(data, name, 1), b"", name
+    return _decode_as(data, "utf-8", 1), b"", "utf-8"
+
+
+def _decode_as(data: bytes, codec: str, first_line: int) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise DecodeError(
+            line, f"cannot decode byte 0x{bad} at column {column} as {codec}"
+        ) from None
+
+
+def parse(data: bytes, env: Mapping[str, str] | None = None) -> File:
+    """Parse bytes into the lossless model. Raises DecodeError if pip could not read them."""
+    text, bom, encoding = decode(data)
+    return File(parse_text(text, env), bom, encoding)
+
+
+def parse_text(text: str, env: Mapping[str, str] | None = None) -> list[Line]:
+    lines = []
+    for number, physical, joined, segments in _join(text):
+        line = Line(number, physical)
+        if joined:
+            _fill(line, joined, segments, env)
+        lines.append(line)
+    return lines
+
+
+def _join(text: str) -> Iterator[tuple[int, list[str], str, list[tuple[int, int, int]]]]:
+    """Group physical lines into logical ones exactly like pip's join_lines.
+
+    Yields (first line number, physical lines, joined text, segments). pip strips
+    backslashes from *both* ends of a continued line, and prefixes a comment line that
+    ends a continuation with a space so that it is always seen as a comment.
+    """
+    bare = text.splitlines()
+    kept = text.splitlines(keepends=True)
+    pending_start = -1
+    pieces: list[str] = []
+    segments: list[tuple[int, int, int]] = []
+    length = 0
+    for index, line in enumerate(bare):
+        if line.endswith("\\") and not _is_comment_line(line):
+            if pending_start < 0:
+                pending_start = index
+                pieces = []
+                segments = []
+                length = 0
+            body = line.strip("\\")
+            segments.append((length, index - pending_start, len(line) - len(line.lstrip("\\"))))
+            pieces.append(body)
+            length += len(body)
+            continue
+        if pending_start < 0:
+            yield index + 1, [kept[index]], line, [(0, 0, 0)]
+            continue
+        if _is_comment_line(line):
+            line = " " + line
+            segments.append((length, index - pending_start, -1))
+        else:
+            segments.append((length, index - pending_start, 0))
+        pieces.append(line)
+        yield pending_start + 1, kept[pending_start : index + 1], "".join(pieces), segments
+        pending_start = -1
+    if pending_start >= 0:  # the file ends inside a continuation
+        yield pending_start + 1, kept[pending_start:], "".join(pieces), segments
+
+
+def _is_comment_line(line: str) -> bool:
+    """pip's COMMENT_RE.match: "#" first, or after leading whitespace."""
+    return line.lstrip()[:1] == "#"
+
+
+def comment_start(text: str) -> int:
+    """Where pip's COMMENT_RE ``(^|\\s+)#.*$`` starts matching, or -1.
+
+    Written without the regex because ``\\s+#`` backtracks quadratically on long runs
+    of whitespace, and a 1 MB line must not hang the check.
+    """
+    hash_at = text.find("#")
+    while hash_at >= 0:
+        if hash_at == 0:
+            return 0
+        if text[hash_at - 1].isspace():
+            start = hash_at - 1
+            while start > 0 and text[start - 1].isspace():
+                start -= 1
+            return start
+        hash_at = text.find("#", hash_at + 1)
+    return -1
+
+
+def _fill(
+    line: Line, joined: str, segments: list[tuple[int, int, int]], env: Mapping[str, str] | None
+) -> None:
+    cut = comment_start(joined)
+    if cut >= 0:
+        line.comment = joined[cut:].strip()
+        joined = joined[:cut]
+    content = joined.strip()
+    if not content:
+        return
+    lead = len(joined) - len(joined.lstrip())
+    line._segments = [(start - lead, index, column) for start, index, column in segments]
+    if "${" in content and env:
+        expanded = _expand(content, env)
+        line.expanded = expanded != content
+        content = expanded
+    line.content = content
+    _split_options(line, content)
+
+
+def _expand(text: str, env: Mapping[str, str]) -> str:
+    """pip's expand_env_variables, replacement order included."""
+    for whole, name in _ENV_VAR_RE.findall(text):
+        value = env.get(name)
+        if value:
+            text = text.replace(whole, value)
+    return text
+
+
+def _split_options(line: Line, content: str) -> None:
+    """pip's break_args_options, then shlex and optparse over the options part."""
+    if content.startswith("-"):
+        options_at = 0
+    else:
+        dash = content.find(" -")
+        if dash < 0:
+            line.args = content
+            return
+        line.args = content[:dash]
+        options_at = dash + 1
+    options_text = content[options_at:]
+    if _SHLEX_SPECIAL_RE.search(options_text) is None:
+        words = [(m.group(), options_at + m.start()) for m in _TOKEN_RE.finditer(options_text)]
+    else:
+        shlexed = _shlex_words(options_text, options_at)
+        if shlexed is None:
+            line.error = f"cannot split options: unbalanced quote or escape in {options_text!r}"
+            return
+        words = shlexed
+    try:
+        line.options, line.dropped = parse_options(words)
+    except OptionError as exc:
+        line.error = str(exc)
+
+
+def _shlex_words(text: str, base: int) -> list[tuple[str, int]] | None:
+    import shlex  # only lines with quotes or backslashes pay for it
+
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return None
+    # shlex loses positions; find each word's first raw character, approximately.
+    located = []
+    cursor = 0
+    for word in words:
+        found = text.find(word[:1], cursor) if word else -1
+        position = found if found >= 0 else cursor
+        located.append((word, base + position))
+        cursor = position + 1
+    return located
+
+
+class OptionError(Exception):
+    """pip's option parser would refuse this line (and so the whole file)."""
+
+
+def parse_options(
+    words: Sequence[tuple[str, int]],
+) -> tuple[list[Option], list[tuple[str, int]]]:
+    """optparse's loop over pip's requirement-file options.
+
+    Returns the options and the positional words optparse collects, which pip drops.
+    """
+    options: list[Option] = []
+    dropped: list[tuple[str, int]] = []
+    index = 0
+    while index < len(words):
+        word, offset = words[index]
+        index += 1
+        if word == "--":
+            dropped.extend(words[index:])
+            break
+        if word.startswith("--"):
+            name, has_value, value = word.partition("=")
+            spec = _match_long(name)
+            if spec.takes_value:
+                if not has_value:
+                    if index >= len(words):
+                        raise OptionError(f"{name} option requires 1 argument")
+                    value = words[index][0]
+                    index += 1
+                options.append(_checked(spec, name, value, offset))
+            elif has_value:
+                raise OptionError(f"{spec.long} option does not take a value")
+            else:
+                options.append(Option(spec.long, None, offset))
+        elif word.startswith("-") and len(word) > 1:
+            # A cluster of short options; every short option pip accepts takes a value,
+            # so the first one ends the cluster (as optparse does).
+            flag = word[:2]
+            spec_or_none = _SHORT.get(flag)
+            if spec_or_none is None:
+                raise OptionError(f"no such option: {flag}")
+            value = word[2:]
+            if not value:
+                if index >= len(words):
+                    raise OptionError(f"{flag} option requires 1 argument")
+                value = words[index][0]
+                index += 1
+            options.append(_checked(spec_or_none, flag, value, offset))
+        else:
+            dropped.append((word, offset))
+    return options, dropped
+
+
+def _match_long(name: str) -> OptionSpec:
+    spec = _LONG.get(name)
+    if spec is not None:
+        return spec
+    candidates = sorted({s.long for long, s in _LONG.items() if long.startswith(name)})
+    if len(candidates) == 1:
+        return _LONG[candidates[0]]
+    if not candidates:
+        raise OptionError(f"no such option: {name}")
+    raise OptionError(f"ambiguous option: {name} ({', '.join(candidates)}?)")
+
+
+def _checked(spec: OptionSpec, spelled: str, value: str, offset: int) -> Option:
+    """The checks pip's option callbacks make, each of which refuses the whole file."""
+    name = spec.long
+    if name == "--hash":
+        algorithm, colon, _ = value.partition(":")
+        if not colon:
+            raise OptionError(
+                f"arguments to {spelled} must be a hash name followed by a value, "
+                "like --hash=sha256:abcde..."
+            )
+        if algorithm not in _STRONG_HASHES:
+            raise OptionError(
+                f"allowed hash algorithms for {spelled} are {', '.join(_STRONG_HASHES)}"
+            )
+    elif name == "--config-settings" and "=" not in value:
+        raise OptionError(f"arguments to {spelled} must be of the form KEY=VAL")
+    elif name in _DASH_REFUSED and value.startswith("-"):
+        raise OptionError(f"{name} option requires 1 argument")
+    elif spec.choices and value not in spec.choices:
+        raise OptionError(
+            f"option {spelled}: invalid choice: {value!r} (choose from {', '.join(spec.choices)})"
+        )
+    return Option(name, value, offset)

@@ -1,0 +1,533 @@
+"""The rule table and the check: from parsed files to findings. Pure: no I/O."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .requirement import (
+    DIRECTORY,
+    NAMED,
+    URL,
+    VCS,
+    InvalidRequirement,
+    interpret,
+    url_scheme,
+)
+from .workspace import CONSTRAINTS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from .reqfile import Line
+    from .workspace import Source, Workspace
+
+ERROR = "error"
+WARNING = "warning"
+SAFE = "safe"  # the fix adds what is missing and chooses nothing
+UNSAFE = "unsafe"  # the fix chooses something (a version): only with --pin
+
+
+class Rule:
+    __slots__ = ("code", "fix", "name", "severity", "summary")
+
+    def __init__(self, code: str, name: str, severity: str, fix: str | None, summary: str) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.fix = fix
+        self.summary = summary
+
+
+# The one rule table. Codes and names are a public contract: never reuse or renumber.
+RULES: tuple[Rule, ...] = (
+    Rule("HP000", "invalid", ERROR, None,
+         "pip would refuse the file: bad requirement, option, hash algorithm, encoding, include"),
+    Rule("HP001", "unpinned", ERROR, UNSAFE,
+         "a named requirement is not pinned to one version with == or ==="),
+    Rule("HP002", "unhashed", ERROR, SAFE,
+         "a requirement has no --hash (and its URL carries no hash)"),
+    Rule("HP003", "editable", ERROR, None, "an editable (-e) requirement cannot be hashed"),
+    Rule("HP004", "vcs", ERROR, None, "a version-control URL cannot be hashed"),
+    Rule("HP005", "local-directory", ERROR, None, "a local directory cannot be hashed"),
+    Rule("HP006", "malformed-hash", ERROR, SAFE,
+         "a digest that can never match: wrong length or not hex for its algorithm"),
+    Rule("HP101", "wildcard-pin", WARNING, UNSAFE,
+         "==X.* counts as pinned for pip, but the version is not fixed"),
+    Rule("HP102", "ignored-hash", WARNING, SAFE,
+         "a --hash pip ignores: inside a comment, on a line without a requirement, on -e"),
+    Rule("HP103", "ignored-text", WARNING, None,
+         "text or options pip silently drops"),
+    Rule("HP104", "duplicate", WARNING, None,
+         "the same project twice under the same marker: pip checks only the first's hashes"),
+    Rule("HP105", "insecure-url", WARNING, None,
+         "an http:// index, find-links or requirement URL to a host other than this machine"),
+    Rule("HP106", "weak-url-hash", WARNING, SAFE,
+         "a URL's own #md5=/#sha1=/#sha224= fragment is its only hash"),
+    Rule("HP107", "remote-include", WARNING, None,
+         "an include by URL, which the offline check does not follow"),
+    Rule("HP108", "unused-suppression", WARNING, None,
+         "a '# hashpin: ignore' comment that suppresses nothing"),
+)  # fmt: skip
+BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
+BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+
+_DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32}
+_HEX_RE = re.compile(r"[0-9a-fA-F]+")
+_SUPPRESSION_RE = re.compile(r"hashpin:\s*ignore(?:\[([^\]]*)\])?")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+# Options pip acts on only on a line without a requirement. --no-binary, --only-binary,
+# --all-releases and --only-final are absent: on a requirement line they still change
+# pip's global settings, through the shared object their callbacks mutate.
+_OPTION_LINE_ONLY = (
+    "--index-url", "--extra-index-url", "--no-index", "--find-links", "--trusted-host",
+    "--requirement", "--constraint", "--editable", "--prefer-binary", "--pre",
+    "--require-hashes", "--no-require-hashes", "--use-feature",
+)  # fmt: skip
+
+
+def resolve_rule(code_or_name: str) -> Rule | None:
+    return BY_CODE.get(code_or_name.upper()) or BY_NAME.get(code_or_name.lower())
+
+
+class Finding:
+    __slots__ = (
+        "code",
+        "column",
+        "end_line",
+        "fixable",
+        "line",
+        "message",
+        "path",
+        "requirement",
+        "severity",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        code: str,
+        message: str,
+        *,
+        line: int = 1,
+        column: int = 1,
+        end_line: int | None = None,
+        requirement: str | None = None,
+        fixable: bool = False,
+    ) -> None:
+        self.path = path
+        self.code = code
+        self.message = message
+        self.line = line
+        self.column = column
+        self.end_line = line if end_line is None else end_line
+        self.requirement = requirement
+        self.fixable = fixable
+        self.severity = BY_CODE[code].severity
+
+    @property
+    def rule(self) -> Rule:
+        return BY_CODE[self.code]
+
+    def __repr__(self) -> str:
+        return f"Finding({self.path}:{self.line}:{self.column} {self.code} {self.message!r})"
+
+
+class Settings:
+    """Which rules run and how severe they are."""
+
+    __slots__ = ("ignore", "select", "severity")
+
+    def __init__(
+        self,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] = (),
+        severity: Mapping[str, str] | None = None,
+    ) -> None:
+        self.select = frozenset(select) if select is not None else None
+        self.ignore = frozenset(ignore)
+        self.severity = dict(severity or {})
+
+    def enabled(self, code: str) -> bool:
+        return (self.select is None or code in self.select) and code not in self.ignore
+
+
+class Report:
+    """Findings per file, every file checked included."""
+
+    __slots__ = ("files",)
+
+    def __init__(self) -> None:
+        self.files: dict[str, list[Finding]] = {}
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for findings in self.files.values() for finding in findings]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
+
+
+class _Constraint:
+    __slots__ = ("hashed", "pinned")
+
+    def __init__(self) -> None:
+        self.pinned = False
+        self.hashed = False
+
+
+def check(workspace: Workspace, settings: Settings | None = None) -> Report:
+    """Check every file of the workspace, each once, in the order pip reads them."""
+    settings = settings or Settings()
+    constraints = _collect_constraints(workspace)
+    report = Report()
+    checked: set[str] = set()
+    for root in workspace.roots:
+        state = _State(constraints)  # each root is one `pip install -r`
+        for source in workspace.walk(root):
+            if source.key not in checked:
+                checked.add(source.key)
+                findings = _check_source(source, state)
+                report.files[source.path] = _apply_settings(findings, settings)
+    return report
+
+
+class _State:
+    """What pip carries from one line to the next across the whole install."""
+
+    __slots__ = ("constraints", "hash_mode_line", "seen")
+
+    def __init__(self, constraints: dict[str, _Constraint]) -> None:
+        self.constraints = constraints
+        self.seen: set[tuple[str, str | None]] = set()  # (project, marker) already required
+        # The first --require-hashes and --no-require-hashes, which pip refuses together.
+        self.hash_mode_line: dict[str, tuple[str, int]] = {}
+
+
+def _collect_constraints(workspace: Workspace) -> dict[str, _Constraint]:
+    """Projects that constraints files pin or hash: that counts for their requirements."""
+    constraints: dict[str, _Constraint] = {}
+    for source in workspace.sources.values():
+        if source.role != CONSTRAINTS or source.file is None:
+            continue
+        for line in source.file.lines:
+            if not line.args or line.error:
+                continue
+            try:
+                requirement = interpret(line.args)
+            except InvalidRequirement:
+                continue
+            if requirement.key is None:
+                continue
+            entry = constraints.setdefault(requirement.key, _Constraint())
+            entry.pinned |= requirement.is_pinned
+            entry.hashed |= bool(line.options_named("--hash"))
+    return constraints
+
+
+def _check_source(source: Source, state: _State) -> list[Finding]:
+    path = source.path
+    if source.error is not None:
+        number, message = source.error
+        return [Finding(path, "HP000", message, line=number)]
+    assert source.file is not None
+    if any("\x00" in physical for line in source.file.lines for physical in line.physical):
+        return [
+            Finding(
+                path,
+                "HP000",
+                "contains NUL bytes: a binary file, or UTF-16 text without a byte order mark",
+            )
+        ]
+    findings: list[Finding] = []
+    constraint_file = source.role == CONSTRAINTS
+    for line in source.file.lines:
+        if line.is_blank and not line.comment:
+            continue
+        line_findings = _check_line(path, line, source, constraint_file, state)
+        findings.extend(_suppress(path, line, line_findings))
+    return findings
+
+
+class _At:
+    """Makes findings positioned within one logical line."""
+
+    __slots__ = ("line", "path")
+
+    def __init__(self, path: str, line: Line) -> None:
+        self.path = path
+        self.line = line
+
+    def __call__(
+        self,
+        code: str,
+        message: str,
+        offset: int = 0,
+        *,
+        requirement: str | None = None,
+        fixable: bool = False,
+    ) -> Finding:
+        row, column = self.line.locate(offset)
+        return Finding(
+            self.path,
+            code,
+            message,
+            line=row,
+            column=column,
+            end_line=self.line.end,
+            requirement=requirement,
+            fixable=fixable,
+        )
+
+
+def _check_line(
+    path: str, line: Line, source: Source, constraint_file: bool, state: _State
+) -> list[Finding]:
+    at = _At(path, line)
+    findings: list[Finding] = []
+    if "--hash" in line.comment:
+        findings.append(
+            at("HP102", "a --hash after '#' is part of a comment, which pip ignores", fixable=True)
+        )
+    if line.is_blank:
+        return findings
+    if line.error is not None:
+        findings.append(at("HP000", line.error))
+        return findings
+    for word, offset in line.dropped:
+        findings.append(at("HP103", f"pip ignores {word!r} among the options", offset))
+    for option in line.options:
+        if option.name == "--hash":
+            problem = _digest_problem(option.value or "")
+            if problem:
+                findings.append(at("HP006", problem, option.offset, fixable=True))
+        elif option.name in ("--index-url", "--extra-index-url", "--find-links") and _insecure(
+            option.value or ""
+        ):
+            message = f"{option.name} {option.value} is not served over https"
+            findings.append(at("HP105", message, option.offset))
+    if line.args:
+        findings.extend(_check_requirement(line, constraint_file, state, at))
+    else:
+        findings.extend(_check_option_line(line, source, state, at))
+    return findings
+
+
+def _check_option_line(line: Line, source: Source, state: _State, at: _At) -> list[Finding]:
+    findings = []
+    editables = line.options_named("--editable")
+    for option in line.options_named("--hash"):
+        where = "-e" if editables else "a line without a requirement"
+        findings.append(at("HP102", f"pip ignores --hash on {where}", option.offset, fixable=True))
+    if editables:
+        findings.append(
+            at(
+                "HP003",
+                f"editable requirement {editables[0].value} cannot be hashed",
+                editables[0].offset,
+            )
+        )
+        if source.role == CONSTRAINTS:
+            findings.append(at("HP000", "pip refuses an editable requirement as a constraint"))
+        for extra in editables[1:]:
+            findings.append(at("HP103", "pip installs only the first -e of a line", extra.offset))
+    include = source.includes.get(line.number)
+    includes = line.options_named("--requirement") + line.options_named("--constraint")
+    if include is not None:
+        followed = line.options_named(
+            "--requirement" if not include.constraint else "--constraint"
+        )[0]
+        for extra in includes:
+            if extra is not followed:
+                findings.append(
+                    at("HP103", "pip follows only the first include of a line", extra.offset)
+                )
+        if include.problem is not None:
+            findings.append(at("HP000", include.problem, followed.offset))
+        elif include.path is None:
+            findings.append(
+                at(
+                    "HP107",
+                    f"{include.target} is not checked: includes by URL are not fetched",
+                    followed.offset,
+                )
+            )
+    for mode in ("--require-hashes", "--no-require-hashes"):
+        if line.options_named(mode):
+            state.hash_mode_line.setdefault(mode, (at.path, line.number))
+            other = "--no-require-hashes" if mode == "--require-hashes" else "--require-hashes"
+            if other in state.hash_mode_line and state.hash_mode_line[mode] == (
+                at.path,
+                line.number,
+            ):
+                where, number = state.hash_mode_line[other]
+                findings.append(
+                    at("HP000", f"pip refuses {mode} together with {other} ({where}:{number})")
+                )
+    return findings
+
+
+def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At) -> list[Finding]:
+    findings = []
+    for option in line.options:
+        if option.name in _OPTION_LINE_ONLY:
+            findings.append(
+                at(
+                    "HP103",
+                    f"pip ignores {option.name} on a line with a requirement",
+                    option.offset,
+                )
+            )
+    try:
+        requirement = interpret(line.args)
+    except InvalidRequirement as exc:
+        findings.append(at("HP000", str(exc)))
+        return findings
+    label = requirement.name or line.args
+    hashes = line.options_named("--hash")
+    if requirement.url and _insecure(requirement.url):
+        findings.append(
+            at("HP105", f"{requirement.url} is not served over https", requirement=label)
+        )
+    if requirement.url_hash and _digest_problem(":".join(requirement.url_hash)):
+        findings.append(
+            at(
+                "HP006",
+                _digest_problem(":".join(requirement.url_hash)),
+                requirement=label,
+                fixable=True,
+            )
+        )
+    if constraint_file:
+        if requirement.name is None:
+            findings.append(
+                at("HP000", "pip refuses a constraint without a project name", requirement=label)
+            )
+        elif requirement.extras:
+            findings.append(at("HP000", "pip refuses a constraint with extras", requirement=label))
+        return findings
+    if requirement.kind == VCS:
+        findings.append(
+            at(
+                "HP004",
+                f"{requirement.url} is a version-control URL, which cannot be hashed",
+                requirement=label,
+            )
+        )
+        return findings
+    if requirement.kind == DIRECTORY:
+        findings.append(
+            at(
+                "HP005",
+                f"{line.args} is a local directory, which cannot be hashed",
+                requirement=label,
+            )
+        )
+        return findings
+    key = requirement.key
+    if key is not None:
+        marker_key = (key, requirement.marker)
+        if marker_key in state.seen:
+            findings.append(
+                at(
+                    "HP104",
+                    f"{label} is listed again: pip checks only the first one's hashes",
+                    requirement=label,
+                )
+            )
+            return findings
+        state.seen.add(marker_key)
+    constraint = state.constraints.get(key) if key else None
+    if requirement.kind == NAMED:
+        if not requirement.is_pinned and not (constraint and constraint.pinned):
+            findings.append(
+                at(
+                    "HP001",
+                    f"{line.args} is not pinned to one version (use ==)",
+                    requirement=label,
+                    fixable=False,
+                )
+            )
+        elif requirement.is_wildcard_pin:
+            findings.append(
+                at("HP101", f"{line.args} pins a version range, not one version", requirement=label)
+            )
+    has_hash = (
+        bool(hashes) or requirement.url_hash is not None or bool(constraint and constraint.hashed)
+    )
+    if not has_hash:
+        fixable = requirement.kind == URL or requirement.pinned_version is not None
+        findings.append(at("HP002", f"{label} has no --hash", requirement=label, fixable=fixable))
+    elif (
+        not hashes and requirement.url_hash and requirement.url_hash[0] in ("md5", "sha1", "sha224")
+    ):
+        findings.append(
+            at(
+                "HP106",
+                f"{label} is verified only by its URL's #{requirement.url_hash[0]}",
+                requirement=label,
+                fixable=True,
+            )
+        )
+    return findings
+
+
+def _digest_problem(value: str) -> str:
+    algorithm, _, digest = value.partition(":")
+    expected = _DIGEST_LENGTHS.get(algorithm)
+    if expected is None:
+        return ""
+    if not _HEX_RE.fullmatch(digest):
+        return f"{algorithm} digest {digest!r} is not hexadecimal"
+    if len(digest) != expected:
+        return f"{algorithm} digest has {len(digest)} hex digits, not {expected}"
+    return ""
+
+
+def _insecure(url: str) -> bool:
+    if url_scheme(url) not in ("http",) and not url.lower().startswith("http://"):
+        return False
+    host = url[len("http://") :].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return host.lower() not in _LOCAL_HOSTS
+
+
+def _suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
+    """Apply a ``# hashpin: ignore[CODE,...]`` comment to its own logical line."""
+    match = _SUPPRESSION_RE.search(line.comment)
+    if match is None:
+        return findings
+    listed = match.group(1)
+    if listed is None:
+        wanted = None
+    else:
+        wanted = set()
+        for item in listed.split(","):
+            rule = resolve_rule(item.strip())
+            if rule is not None:
+                wanted.add(rule.code)
+    kept = [f for f in findings if not (wanted is None or f.code in wanted)]
+    used = len(kept) < len(findings)
+    if not used:
+        kept.append(
+            Finding(
+                path,
+                "HP108",
+                f"'{match.group(0)}' suppresses nothing on this line",
+                line=line.number,
+                end_line=line.end,
+            )
+        )
+    return kept
+
+
+def _apply_settings(findings: list[Finding], settings: Settings) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        if not settings.enabled(finding.code):
+            continue
+        override = settings.severity.get(finding.code)
+        if override is not None:
+            finding.severity = override
+        kept.append(finding)
+    return kept

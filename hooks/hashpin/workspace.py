@@ -1,0 +1,203 @@
+"""Reading requirements files from disk and following their includes, as pip does.
+
+This is the only module of the check that touches the file system. It never writes
+and never fetches: an include by URL is recorded, not followed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING
+
+from .reqfile import DecodeError, File, parse
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+REQUIREMENTS = "requirements"
+CONSTRAINTS = "constraints"
+_INCLUDE_URL_RE = re.compile(r"^(http|https|file):", re.IGNORECASE)  # pip's SCHEME_RE
+
+
+class Include:
+    """One ``-r``/``-c`` line and what it leads to."""
+
+    __slots__ = ("constraint", "key", "path", "problem", "target")
+
+    def __init__(self, target: str, constraint: bool) -> None:
+        self.target = target  # as written
+        self.constraint = constraint
+        self.path: str | None = None  # for display: joined onto the including file's folder
+        self.key: str | None = None  # absolute path, pip's identity for cycle detection
+        self.problem: str | None = None  # why pip could not follow it
+
+    @property
+    def remote(self) -> bool:
+        return _INCLUDE_URL_RE.match(self.target) is not None
+
+
+class Source:
+    """One requirements file as read from disk."""
+
+    __slots__ = ("error", "file", "includes", "key", "path", "role")
+
+    def __init__(self, path: str, key: str) -> None:
+        self.path = path
+        self.key = key
+        self.file: File | None = None
+        self.error: tuple[int, str] | None = None  # (line, message) when it cannot be read
+        self.role = REQUIREMENTS
+        self.includes: dict[int, Include] = {}  # by the including line's number
+
+
+class Workspace:
+    """Every file reached from the given ones, in the order pip reaches them."""
+
+    __slots__ = ("roots", "sources")
+
+    def __init__(self) -> None:
+        self.roots: list[str] = []
+        self.sources: dict[str, Source] = {}
+
+    def walk(self, root: str) -> list[Source]:
+        """The sources reached from ``root``, depth first, in the order pip reads them.
+
+        pip reads an included file at the include's line, so this is the order in which
+        pip meets requirements, which decides which of two duplicates counts.
+        """
+        order: list[Source] = []
+        seen: set[str] = set()
+        stack = [root]
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            source = self.sources[key]
+            order.append(source)
+            children = [
+                include.key
+                for _, include in sorted(source.includes.items(), reverse=True)
+                if include.key in self.sources and include.problem is None
+            ]
+            stack.extend(key for key in children if key is not None)
+        return order
+
+
+def load(
+    paths: Iterable[str],
+    *,
+    constraint_paths: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Workspace:
+    """Read the given files and everything they include."""
+    workspace = Workspace()
+    declared_constraints = {os.path.abspath(path) for path in constraint_paths}
+    included_as: dict[str, set[bool]] = {}
+    for path in paths:
+        key = os.path.abspath(path)
+        if key not in workspace.sources:
+            _read_tree(workspace, path, key, env, included_as)
+        if key not in workspace.roots:
+            workspace.roots.append(key)
+    for key, source in workspace.sources.items():
+        kinds = included_as.get(key, set())
+        if (True in kinds or key in declared_constraints) and False not in kinds:
+            source.role = CONSTRAINTS
+    return workspace
+
+
+def _read_tree(
+    workspace: Workspace,
+    path: str,
+    key: str,
+    env: Mapping[str, str] | None,
+    included_as: dict[str, set[bool]],
+) -> None:
+    # Iterative depth-first walk, so that include chains thousands deep cannot hit the
+    # recursion limit. Each entry carries its chain of ancestors, as pip's does, to tell
+    # a cycle (refused) from a file reached twice (read once).
+    stack: list[tuple[str, str, tuple[str, ...]]] = [(path, key, ())]
+    while stack:
+        path, key, ancestors = stack.pop()
+        if key in workspace.sources:
+            continue
+        source = workspace.sources[key] = _read(path, key, env)
+        chain = (*ancestors, key)
+        children = []
+        for include in _resolve_includes(source):
+            if include.key is None or include.path is None:
+                continue  # a URL: left to pip
+            included_as.setdefault(include.key, set()).add(include.constraint)
+            if include.key in chain:
+                loop = (*chain[chain.index(include.key) :], include.key)
+                include.problem = "include cycle: " + " -> ".join(
+                    os.path.basename(step) for step in loop
+                )
+            elif include.key not in workspace.sources:
+                problem = _unopenable(include.path)
+                if problem is None:
+                    children.append((include.path, include.key, chain))
+                else:
+                    kind = "constraints" if include.constraint else "requirements"
+                    include.problem = f"cannot open {kind} file {include.path}: {problem}"
+        stack.extend(reversed(children))
+
+
+def _resolve_includes(source: Source) -> list[Include]:
+    """The include of each line, resolved the way pip resolves it."""
+    if source.file is None:
+        return []
+    found = []
+    for line in source.file.lines:
+        if line.args or line.error or not line.options:
+            continue
+        # pip follows only the first -r of a line, else its first -c.
+        requirement = line.options_named("--requirement")
+        constraint = line.options_named("--constraint")
+        chosen = requirement[0] if requirement else (constraint[0] if constraint else None)
+        if chosen is None or chosen.value is None:
+            continue
+        include = Include(chosen.value, constraint=not requirement)
+        if not include.remote:
+            include.path = os.path.join(os.path.dirname(source.path), chosen.value)
+            include.key = os.path.abspath(include.path)
+        source.includes[line.number] = include
+        found.append(include)
+    return found
+
+
+def _unopenable(path: str) -> str | None:
+    if os.path.isdir(path):
+        return "is a directory"
+    if not os.path.exists(path):
+        return "no such file"
+    return None
+
+
+def _read(path: str, key: str, env: Mapping[str, str] | None) -> Source:
+    source = Source(path, key)
+    try:
+        if os.path.isdir(path):
+            source.error = (1, "is a directory, not a requirements file")
+            return source
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            source.error = (
+                1,
+                f"file is {size / 1024 / 1024:.1f} MiB; requirements files over "
+                f"{MAX_FILE_BYTES // 1024 // 1024} MiB are refused",
+            )
+            return source
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        source.error = (1, f"cannot read file: {exc.strerror or exc}")
+        return source
+    try:
+        source.file = parse(data, env)
+    except DecodeError as exc:
+        source.error = (exc.line, exc.message)
+    return source

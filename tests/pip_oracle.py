@@ -1,0 +1,326 @@
+"""Reference oracle: what pip itself decides for each line of a requirements file.
+
+The question answered is: under ``pip install --require-hashes --no-deps -r FILE``
+(pip 26.3), which requirement lines would pip accept, and why would it reject the
+others?  Everything is computed with pip's own parsing and requirement-construction
+code, so the oracle cannot drift from pip by reimplementing it.
+
+Test-only: pip is a test dependency and its ``_internal`` API is not stable, which
+is why this module lives in ``tests/`` and is never imported by the package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import optparse
+import os
+import urllib.parse
+import warnings
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from pip._internal.exceptions import (
+    CommandError,
+    PipError,
+    RequirementsFileParseError,
+)
+from pip._internal.network.session import PipSession
+from pip._internal.req.constructors import install_req_from_parsed_requirement
+from pip._internal.req.req_file import (
+    LineParser,
+    ParsedLine,
+    ParsedRequirement,
+    RequirementsFileParser,
+    get_file_content,
+    get_line_parser,
+    handle_line,
+    preprocess,
+)
+from pip._internal.req.req_install import check_invalid_constraint_type
+
+__all__ = ["VERDICTS", "LineVerdict", "OracleResult", "pip_verdicts"]
+
+#: Every value ``LineVerdict.verdict`` can take.
+VERDICTS: Final = ("ok", "unpinned", "unhashed", "editable", "vcs", "directory", "invalid")
+
+_MUTUALLY_EXCLUSIVE = "--require-hashes and --no-require-hashes are mutually exclusive"
+
+
+@dataclass(frozen=True)
+class LineVerdict:
+    path: str  # absolute path of the file the line is in (includes followed as pip does)
+    line: int  # pip's line number: first physical line of the logical line
+    verdict: str  # one of VERDICTS
+    constraint: bool
+    detail: str  # pip's error message for "invalid", else ""
+
+
+@dataclass(frozen=True)
+class OracleResult:
+    refused: str | None  # pip refuses the whole file before judging lines (message)
+    refused_path: str | None  # file whose line caused the refusal, if attributable
+    refused_line: int | None  # offending logical line, when it can be determined
+    lines: tuple[LineVerdict, ...]
+
+    @property
+    def aborts(self) -> bool:
+        """True if pip stops with an error before any hash checking.
+
+        pip builds every InstallRequirement before resolving, so a single
+        "invalid" line aborts the whole command just like a file-level refusal.
+        """
+        return self.refused is not None or any(v.verdict == "invalid" for v in self.lines)
+
+
+class _Refusal(Exception):
+    """A file-level error with the place pip was at when it happened."""
+
+    def __init__(self, message: str, path: str | None, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+
+@dataclass
+class _Frame:
+    filename: str
+    lineno: int | None = None  # last logical line yielded from this file
+
+
+def _describe(exc: BaseException) -> str:
+    # pip prints str() of its own errors; anything else would be a traceback,
+    # so keep the type name to make such cases recognisable.
+    if isinstance(exc, PipError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _is_remote(filename: str) -> bool:
+    # Same test get_file_content uses to decide to go through the session.
+    try:
+        scheme = urllib.parse.urlsplit(filename).scheme
+    except ValueError:
+        return False
+    return scheme in ("http", "https")
+
+
+@functools.cache
+def _session() -> PipSession:
+    # Only used by pip for file: URL includes (http(s) ones are refused before
+    # reaching it), so one shared session is enough and saves ~0.3 s per call.
+    return PipSession()
+
+
+def _first_bad_line(filename: str, line_parser: LineParser) -> int | None:
+    """Re-run pip's preprocessing and line parser to find the line that failed."""
+    try:
+        _, content = get_file_content(filename, _session())
+    except Exception:
+        return None
+    for lineno, line in preprocess(content):
+        try:
+            line_parser(line)
+        except Exception:
+            return lineno
+    return None
+
+
+class _TrackingParser(RequirementsFileParser):
+    """pip's parser, recording where it is so errors can be attributed to a line.
+
+    Only ``_parse_file`` is wrapped; the include logic (path joining, cycle
+    detection) is pip's own ``_parse_and_recurse``.
+    """
+
+    def __init__(self, session: PipSession, line_parser: LineParser) -> None:
+        super().__init__(session, line_parser)
+        self.line_parser = line_parser
+        # Files being read, outermost first.  Entries are popped only when a file
+        # is read to the end, so after an error the top is where pip stopped.
+        self.stack: list[_Frame] = []
+
+    def include_site(self) -> tuple[str | None, int | None]:
+        if not self.stack:
+            return None, None
+        top = self.stack[-1]
+        return os.path.abspath(top.filename), top.lineno
+
+    def _parse_file(self, filename: str, constraint: bool) -> Generator[ParsedLine, None, None]:
+        # While a file is being opened, the including file's last yielded line is
+        # the -r/-c line that named it.
+        site_path, site_line = self.include_site()
+        if site_path is None:
+            site_path = os.path.abspath(filename)
+        if _is_remote(filename):
+            raise _Refusal(
+                f"remote include {filename!r}: pip would download it; the oracle does not",
+                site_path,
+                site_line,
+            )
+        frame = _Frame(filename)
+        self.stack.append(frame)
+        try:
+            for parsed_line in super()._parse_file(filename, constraint):
+                frame.lineno = parsed_line.lineno
+                yield parsed_line
+        except (RequirementsFileParseError, CommandError) as exc:
+            # Option parsing of one of this file's lines failed (an include cycle
+            # is raised by _parse_and_recurse instead and never passes through here).
+            raise _Refusal(
+                _describe(exc),
+                os.path.abspath(filename),
+                _first_bad_line(filename, self.line_parser),
+            ) from exc
+        except (UnicodeDecodeError, LookupError) as exc:
+            # The file exists but cannot be decoded: no line of it is to blame.
+            raise _Refusal(_describe(exc), os.path.abspath(filename), None) from exc
+        except Exception as exc:
+            # Could not open/read the file: blame the line that included it.
+            raise _Refusal(_describe(exc), site_path, site_line) from exc
+        self.stack.pop()
+
+
+@contextlib.contextmanager
+def _environment(cwd: Path | None, env: Mapping[str, str] | None) -> Iterator[None]:
+    """Temporarily chdir, overlay env vars, and silence pip's logging/warnings."""
+    old_cwd = os.getcwd()
+    saved: dict[str, str | None] = {}
+    old_disable = logging.root.manager.disable
+    try:
+        if env:
+            for key, value in env.items():
+                saved[key] = os.environ.get(key)
+                os.environ[key] = value
+        if cwd is not None:
+            os.chdir(cwd)
+        logging.disable(logging.CRITICAL)
+        with warnings.catch_warnings():
+            # check_invalid_constraint_type emits a PipDeprecationWarning.
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(old_disable)
+        os.chdir(old_cwd)
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _judge(parsed: ParsedRequirement, *, strict_pins: bool) -> tuple[str, str]:
+    """Verdict and detail for one requirement, as pip would reach them."""
+    try:
+        # Same call as RequirementCommand.get_requirements.
+        ireq = install_req_from_parsed_requirement(
+            parsed,
+            isolated=False,
+            user_supplied=True,
+            config_settings=(parsed.options.get("config_settings") if parsed.options else None),
+        )
+    except Exception as exc:
+        # InstallationError, InvalidEggFragment, ValueError from urlsplit, ...:
+        # whatever it is, pip stops here.
+        return "invalid", _describe(exc)
+    try:
+        if parsed.constraint:
+            # Constraints need neither pins nor hashes, only the right shape
+            # (resolvelib factory.collect_root_requirements).
+            problem = check_invalid_constraint_type(ireq)
+            return ("invalid", problem) if problem else ("ok", "")
+        if ireq.editable:
+            # RequirementPreparer.prepare_editable_requirement refuses these
+            # whenever hashes are required.
+            return "editable", ""
+        # RequirementPreparer._get_linked_req_hashes with require_hashes=True.
+        # For a named requirement from an index the link is only chosen later and
+        # is never VCS or a directory, so a missing link skips those two checks.
+        link = ireq.link
+        if link is not None and link.is_vcs:
+            return "vcs", ""
+        if link is not None and link.is_existing_dir():
+            return "directory", ""
+        # pip 26.3 re-creates an index candidate's requirement as name==<version
+        # found> whenever the requirement carries --hash options (resolvelib
+        # candidates.make_install_req_from_link), so _get_linked_req_hashes then
+        # sees it pinned: only a hash-less named requirement can be "unpinned".
+        pinned = ireq.is_pinned or (bool(ireq.hash_options) and not strict_pins)
+        if not ireq.is_direct and not pinned:
+            return "unpinned", ""
+        if not ireq.hashes(trust_internet=False):
+            return "unhashed", ""
+        return "ok", ""
+    except Exception as exc:
+        return "invalid", _describe(exc)
+
+
+def pip_verdicts(
+    path: Path,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cli_require_hashes: bool = True,
+    strict_pins: bool = False,
+) -> OracleResult:
+    """Judge every requirement line of ``path`` (and of the files it includes).
+
+    ``cwd`` is where pip would run: relative local paths in requirements (``./pkg``,
+    ``.[ci]``) are resolved against it.  ``env`` is overlaid on ``os.environ`` for
+    ``${VAR}`` expansion.  Both are restored afterwards.
+
+    ``cli_require_hashes`` models the ``--require-hashes`` given on the command
+    line; with it any ``--no-require-hashes`` line is a refusal, as in pip.  Set it
+    to False to model a command without the flag, where only a file containing
+    both options is refused (line verdicts still assume hash checking).
+
+    ``strict_pins`` applies ``_get_linked_req_hashes``' pin rule to the requirement
+    as written, so ``foo>=1 --hash=...`` is "unpinned".  pip 26.3 itself accepts
+    such a line (see ``_judge``); the default follows pip.
+    """
+    base = Path.cwd() if cwd is None else cwd
+    filename = os.path.abspath(os.path.join(base, path))
+    lines: list[LineVerdict] = []
+    refusal: _Refusal | None = None
+    conflict: tuple[str, int] | None = None
+    with _environment(cwd, env):
+        session = _session()
+        # parse_requirements() is this loop; it is inlined so that option lines
+        # and the parser's position are visible.
+        options = optparse.Values(
+            {
+                "require_hashes": cli_require_hashes,
+                "no_require_hashes": False,
+                "features_enabled": [],
+            }
+        )
+        parser = _TrackingParser(session, get_line_parser(None))
+        try:
+            for parsed_line in parser.parse(filename, False):
+                parsed_req = handle_line(parsed_line, options=options, finder=None, session=session)
+                where = os.path.abspath(parsed_line.filename)
+                if parsed_req is None:
+                    if conflict is None and options.require_hashes and options.no_require_hashes:
+                        conflict = (where, parsed_line.lineno)
+                    continue
+                verdict, detail = _judge(parsed_req, strict_pins=strict_pins)
+                lines.append(
+                    LineVerdict(where, parsed_line.lineno, verdict, parsed_req.constraint, detail)
+                )
+        except _Refusal as exc:
+            refusal = exc
+        except RequirementsFileParseError as exc:
+            # An include cycle, detected at the -r/-c line just yielded.
+            refusal = _Refusal(_describe(exc), *parser.include_site())
+        except Exception as exc:
+            refusal = _Refusal(_describe(exc), *parser.include_site())
+    if refusal is None and conflict is not None:
+        # Checked by get_requirements after all files are read.
+        refusal = _Refusal(_MUTUALLY_EXCLUSIVE, *conflict)
+    if refusal is None:
+        return OracleResult(None, None, None, tuple(lines))
+    return OracleResult(refusal.message, refusal.path, refusal.line, tuple(lines))
