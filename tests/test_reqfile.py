@@ -142,7 +142,7 @@ def test_options_match_pip_line_parser(text: str) -> None:
         args, opts = expected
         assert line.error is None, (line.content, line.error)
         assert line.args == args
-        hashes = [option.value for option in line.options_named("--hash")]
+        hashes = [option.value or "" for option in line.options_named("--hash")]
         pip_hashes = [f"{algo}:{d}" for algo, ds in (opts.hashes or {}).items() for d in ds]
         assert sorted(hashes) == sorted(pip_hashes)
         assert [o.value for o in line.options_named("--editable")] == opts.editables

@@ -294,8 +294,9 @@ def _check_line(
     if line.error is not None:
         findings.append(at("HP000", line.error))
         return findings
-    for word, offset in line.dropped:
-        findings.append(at("HP103", f"pip ignores {word!r} among the options", offset))
+    if line.dropped:
+        words = " ".join(word for word, _ in line.dropped)
+        findings.append(at("HP103", f"pip ignores {words!r} among the options", line.dropped[0][1]))
     for option in line.options:
         if option.name == "--hash":
             problem = _digest_problem(option.value or "")
