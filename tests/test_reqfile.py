@@ -177,5 +177,5 @@ def test_locate_points_into_continuation_lines() -> None:
 def test_comment_swallows_joined_lines() -> None:
     (line,) = parse_text("foo==1.0 # note \\\n    --hash=sha256:aa\n")
     assert line.args == "foo==1.0"
-    assert line.options == []
+    assert line.options == ()
     assert "--hash" in line.comment

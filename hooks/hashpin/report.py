@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from . import __version__
 from .rules import ERROR, RULES, WARNING
 
+TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
     from .rules import Finding, Report
 

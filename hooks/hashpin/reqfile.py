@@ -23,10 +23,10 @@ from __future__ import annotations
 import codecs
 import re
 from bisect import bisect_right
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
 # (bom, codec pip decodes with, codec that encodes back without adding a BOM).
 # Order matters: the UTF-16-LE BOM is a prefix of the UTF-32-LE one.
@@ -52,6 +52,9 @@ _ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
 # shlex.split only treats quotes and backslashes specially; without them it is a plain split.
 _SHLEX_SPECIAL_RE = re.compile(r"[\"'\\]")
 _TOKEN_RE = re.compile(r"[^ \t\r\n]+")
+# The options of a pip-compile lock line: sha256 hashes and nothing else.
+_HASHES_ONLY_RE = re.compile(r"--hash=sha256:[0-9a-f]{64}(?:[ \t]+--hash=sha256:[0-9a-f]{64})*")
+_HASH_OPTION_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
 
 
 class DecodeError(Exception):
@@ -147,30 +150,30 @@ class Line:
         "comment",
         "content",
         "dropped",
+        "end",
         "error",
         "expanded",
         "number",
         "options",
-        "physical",
+        "raw",
     )
 
-    def __init__(self, number: int, physical: list[str]) -> None:
+    def __init__(self, number: int, end: int, raw: str) -> None:
         self.number = number  # pip's line number: the first physical line
-        self.physical = physical  # verbatim, line endings included
+        self.end = end  # the last physical line
+        self.raw = raw  # the physical lines verbatim, line endings included
         self.content = ""  # what pip acts on: joined, comment removed, stripped, expanded
         self.comment = ""  # the text pip dropped as a comment ("" if none)
         self.args = ""  # the requirement part of content ("" for an option-only line)
-        self.options: list[Option] = []
-        self.dropped: list[tuple[str, int]] = []  # words among the options pip discards
+        self.options: tuple[Option, ...] = ()
+        self.dropped: tuple[tuple[str, int], ...] = ()  # words among the options pip drops
         self.error: str | None = None  # why pip refuses this line's options
         self.expanded = False  # ${NAME} was replaced, so offsets past it are approximate
-        # (offset in content, physical line index, column of that offset) for locating spans
-        self._segments: list[tuple[int, int, int]] = []
+        self._segments: list[tuple[int, int, int]] | None = None
 
     @property
-    def end(self) -> int:
-        """The last physical line number."""
-        return self.number + len(self.physical) - 1
+    def physical(self) -> list[str]:
+        return self.raw.splitlines(keepends=True)
 
     @property
     def is_blank(self) -> bool:
@@ -181,9 +184,9 @@ class Line:
 
     def locate(self, offset: int) -> tuple[int, int]:
         """Physical line number and 1-based column of an offset into ``content``."""
-        if not self._segments:
-            return self.number, 1
-        index = bisect_right(self._segments, (offset, len(self.physical), 0)) - 1
+        if self._segments is None:
+            self._segments = _segments(self.raw.splitlines())
+        index = bisect_right(self._segments, (offset, self.end, 0)) - 1
         start, physical_index, column = self._segments[max(index, 0)]
         return self.number + physical_index, column + max(offset - start, 0) + 1
 
@@ -203,7 +206,7 @@ class File:
 
     @property
     def text(self) -> str:
-        return "".join(physical for line in self.lines for physical in line.physical)
+        return "".join(line.raw for line in self.lines)
 
     def render(self) -> bytes:
         return self.bom + self.text.encode(self.encoding)
@@ -248,53 +251,70 @@ def parse(data: bytes, env: Mapping[str, str] | None = None) -> File:
 
 
 def parse_text(text: str, env: Mapping[str, str] | None = None) -> list[Line]:
+    """Group physical lines into logical ones exactly like pip's join_lines, and parse each.
+
+    pip joins a line ending in "\\" to the next, unless it is a comment line; it strips
+    backslashes from *both* ends of a continued line, and prefixes a comment line that
+    ends a continuation with a space so that it is always taken as a comment.
+    """
+    bare = text.splitlines()
     lines = []
-    for number, physical, joined, segments in _join(text):
-        line = Line(number, physical)
+    start = -1  # index of the first line of a pending continuation
+    start_at = at = 0  # offsets into text, to slice each logical line's raw text
+    pieces: list[str] = []
+    for index, physical in enumerate(bare):
+        # Step over the line and its ending (two characters only for CRLF).
+        at += len(physical)
+        at += 2 if text.startswith("\r\n", at) else 1
+        if physical[-1:] == "\\" and physical.lstrip()[:1] != "#":
+            if start < 0:
+                start = index
+                pieces = []
+            pieces.append(physical.strip("\\"))
+            continue
+        if start < 0:
+            line = Line(index + 1, index + 1, text[start_at:at])
+            joined = physical
+        else:
+            line = Line(start + 1, index + 1, text[start_at:at])
+            pieces.append(" " + physical if _is_comment_line(physical) else physical)
+            joined = "".join(pieces)
+            start = -1
+        start_at = at
         if joined:
-            _fill(line, joined, segments, env)
+            _fill(line, joined, env)
+        lines.append(line)
+    if start >= 0:  # the file ends inside a continuation
+        line = Line(start + 1, len(bare), text[start_at:])
+        _fill(line, "".join(pieces), env)
         lines.append(line)
     return lines
 
 
-def _join(text: str) -> Iterator[tuple[int, list[str], str, list[tuple[int, int, int]]]]:
-    """Group physical lines into logical ones exactly like pip's join_lines.
+def _segments(bare: list[str]) -> list[tuple[int, int, int]]:
+    """(offset in content, physical line index, its column) for each joined piece.
 
-    Yields (first line number, physical lines, joined text, segments). pip strips
-    backslashes from *both* ends of a continued line, and prefixes a comment line that
-    ends a continuation with a space so that it is always seen as a comment.
+    Recomputed on demand from the physical lines: only lines with findings need it.
     """
-    bare = text.splitlines()
-    kept = text.splitlines(keepends=True)
-    pending_start = -1
-    pieces: list[str] = []
-    segments: list[tuple[int, int, int]] = []
+    segments = []
     length = 0
-    for index, line in enumerate(bare):
-        if line.endswith("\\") and not _is_comment_line(line):
-            if pending_start < 0:
-                pending_start = index
-                pieces = []
-                segments = []
-                length = 0
-            body = line.strip("\\")
-            segments.append((length, index - pending_start, len(line) - len(line.lstrip("\\"))))
-            pieces.append(body)
-            length += len(body)
-            continue
-        if pending_start < 0:
-            yield index + 1, [kept[index]], line, [(0, 0, 0)]
-            continue
-        if _is_comment_line(line):
-            line = " " + line
-            segments.append((length, index - pending_start, -1))
+    last = len(bare) - 1
+    for index, physical in enumerate(bare):
+        if index < last:
+            body = physical.strip("\\")
+            column = len(physical) - len(physical.lstrip("\\"))
         else:
-            segments.append((length, index - pending_start, 0))
-        pieces.append(line)
-        yield pending_start + 1, kept[pending_start : index + 1], "".join(pieces), segments
-        pending_start = -1
-    if pending_start >= 0:  # the file ends inside a continuation
-        yield pending_start + 1, kept[pending_start:], "".join(pieces), segments
+            body = " " + physical if index and _is_comment_line(physical) else physical
+            column = -1 if body is not physical else 0
+        segments.append((length, index, column))
+        length += len(body)
+    joined = "".join(
+        physical.strip("\\") if index < last else physical for index, physical in enumerate(bare)
+    )
+    cut = comment_start(joined)
+    kept = joined[:cut] if cut >= 0 else joined
+    lead = len(kept) - len(kept.lstrip())
+    return [(start - lead, index, column) for start, index, column in segments]
 
 
 def _is_comment_line(line: str) -> bool:
@@ -321,18 +341,15 @@ def comment_start(text: str) -> int:
     return -1
 
 
-def _fill(
-    line: Line, joined: str, segments: list[tuple[int, int, int]], env: Mapping[str, str] | None
-) -> None:
-    cut = comment_start(joined)
-    if cut >= 0:
-        line.comment = joined[cut:].strip()
-        joined = joined[:cut]
+def _fill(line: Line, joined: str, env: Mapping[str, str] | None) -> None:
+    if "#" in joined:
+        cut = comment_start(joined)
+        if cut >= 0:
+            line.comment = joined[cut:].strip()
+            joined = joined[:cut]
     content = joined.strip()
     if not content:
         return
-    lead = len(joined) - len(joined.lstrip())
-    line._segments = [(start - lead, index, column) for start, index, column in segments]
     if "${" in content and env:
         expanded = _expand(content, env)
         line.expanded = expanded != content
@@ -362,6 +379,12 @@ def _split_options(line: Line, content: str) -> None:
         line.args = content[:dash]
         options_at = dash + 1
     options_text = content[options_at:]
+    if _HASHES_ONLY_RE.fullmatch(options_text):  # the common case, without the general loop
+        line.options = tuple(
+            Option("--hash", match.group(1), options_at + match.start())
+            for match in _HASH_OPTION_RE.finditer(options_text)
+        )
+        return
     if _SHLEX_SPECIAL_RE.search(options_text) is None:
         words = [(m.group(), options_at + m.start()) for m in _TOKEN_RE.finditer(options_text)]
     else:
@@ -371,9 +394,12 @@ def _split_options(line: Line, content: str) -> None:
             return
         words = shlexed
     try:
-        line.options, line.dropped = parse_options(words)
+        options, dropped = parse_options(words)
     except OptionError as exc:
         line.error = str(exc)
+        return
+    line.options = tuple(options)
+    line.dropped = tuple(dropped)
 
 
 def _shlex_words(text: str, base: int) -> list[tuple[str, int]] | None:

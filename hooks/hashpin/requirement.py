@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
     from packaging.requirements import Requirement as PackagingRequirement
 
@@ -106,6 +106,8 @@ class Requirement:
 
 def canonical_name(name: str) -> str:
     """PEP 503 normalization."""
+    if "_" not in name and "." not in name and "--" not in name:
+        return name.lower()
     return _NORMALIZE_RE.sub("-", name).lower()
 
 
@@ -135,6 +137,12 @@ def is_archive(path: str) -> bool:
 
 def interpret(text: str) -> Requirement:
     """Interpret the requirement part of a non-editable line, as parse_req_from_line does."""
+    text = text.strip()
+    if ";" not in text and ":" not in text and not is_archive(text):
+        # No marker and no URL: pip goes straight to PEP 508 unless it is a path.
+        match = _FAST_RE.fullmatch(text)
+        if match is not None:
+            return _named(match, None)
     is_url = url_scheme(text) is not None
     separator = "; " if is_url else ";"
     marker = None
@@ -218,20 +226,7 @@ def _wheel_name(filename: str) -> str:
 def _from_pep508(text: str, marker: str | None) -> Requirement:
     match = _FAST_RE.fullmatch(text)
     if match is not None:
-        extras = match.group("extras")
-        specifiers: tuple[tuple[str, str], ...] = ()
-        if match.group("op"):
-            version = match.group("version") + (
-                match.group("local") or match.group("wildcard") or ""
-            )
-            specifiers = ((match.group("op"), version),)
-        return Requirement(
-            NAMED,
-            name=match.group("name"),
-            extras=tuple(extras.split(",")) if extras else (),
-            specifiers=specifiers,
-            marker=marker,
-        )
+        return _named(match, marker)
     parsed = _packaging_requirement(text)
     specs = tuple((spec.operator, spec.version) for spec in parsed.specifier)
     if parsed.url:
@@ -249,6 +244,17 @@ def _from_pep508(text: str, marker: str | None) -> Requirement:
         name=parsed.name,
         extras=tuple(sorted(parsed.extras)),
         specifiers=specs,
+        marker=marker,
+    )
+
+
+def _named(match: re.Match[str], marker: str | None) -> Requirement:
+    name, extras, operator, version, local, wildcard = match.groups()
+    return Requirement(
+        NAMED,
+        name=name,
+        extras=tuple(extras.split(",")) if extras else (),
+        specifiers=((operator, version + (local or wildcard or "")),) if operator else (),
         marker=marker,
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from .requirement import (
     DIRECTORY,
@@ -16,6 +15,7 @@ from .requirement import (
 )
 from .workspace import CONSTRAINTS
 
+TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -74,6 +74,9 @@ BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
 _DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32}
 _HEX_RE = re.compile(r"[0-9a-fA-F]+")
+_VALID_DIGEST_RE = re.compile(
+    r"sha256:[0-9a-fA-F]{64}|sha384:[0-9a-fA-F]{96}|sha512:[0-9a-fA-F]{128}"
+)
 _SUPPRESSION_RE = re.compile(r"hashpin:\s*ignore(?:\[([^\]]*)\])?")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 # Options pip acts on only on a line without a requirement. --no-binary, --only-binary,
@@ -231,7 +234,7 @@ def _check_source(source: Source, state: _State) -> list[Finding]:
         number, message = source.error
         return [Finding(path, "HP000", message, line=number)]
     assert source.file is not None
-    if any("\x00" in physical for line in source.file.lines for physical in line.physical):
+    if any("\x00" in line.raw for line in source.file.lines):
         return [
             Finding(
                 path,
@@ -474,6 +477,8 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
 
 
 def _digest_problem(value: str) -> str:
+    if _VALID_DIGEST_RE.fullmatch(value):
+        return ""
     algorithm, _, digest = value.partition(":")
     expected = _DIGEST_LENGTHS.get(algorithm)
     if expected is None:
