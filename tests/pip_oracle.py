@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
 import optparse
 import os
@@ -25,6 +26,7 @@ from typing import Final
 
 from pip._internal.exceptions import (
     CommandError,
+    DiagnosticPipError,
     PipError,
     RequirementsFileParseError,
 )
@@ -41,6 +43,7 @@ from pip._internal.req.req_file import (
     preprocess,
 )
 from pip._internal.req.req_install import check_invalid_constraint_type
+from pip._internal.utils.urls import url_to_path
 
 __all__ = ["VERDICTS", "LineVerdict", "OracleResult", "pip_verdicts"]
 
@@ -93,11 +96,24 @@ class _Frame:
 
 
 def _describe(exc: BaseException) -> str:
-    # pip prints str() of its own errors; anything else would be a traceback,
-    # so keep the type name to make such cases recognisable.
+    # pip prints str() of its own errors (a DiagnosticPipError's str() is only a
+    # repr, its text is in .message); anything else would be a traceback, so keep
+    # the type name to make such cases recognisable.
+    if isinstance(exc, DiagnosticPipError):
+        return str(exc.message)
     if isinstance(exc, PipError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _location(filename: str) -> str:
+    """Absolute path of a file pip read: a local path, or a file: URL include."""
+    try:
+        if urllib.parse.urlsplit(filename).scheme == "file":
+            return os.path.abspath(url_to_path(filename))
+    except ValueError:
+        pass
+    return os.path.abspath(filename)
 
 
 def _is_remote(filename: str) -> bool:
@@ -148,14 +164,14 @@ class _TrackingParser(RequirementsFileParser):
         if not self.stack:
             return None, None
         top = self.stack[-1]
-        return os.path.abspath(top.filename), top.lineno
+        return _location(top.filename), top.lineno
 
     def _parse_file(self, filename: str, constraint: bool) -> Generator[ParsedLine, None, None]:
         # While a file is being opened, the including file's last yielded line is
         # the -r/-c line that named it.
         site_path, site_line = self.include_site()
         if site_path is None:
-            site_path = os.path.abspath(filename)
+            site_path = _location(filename)
         if _is_remote(filename):
             raise _Refusal(
                 f"remote include {filename!r}: pip would download it; the oracle does not",
@@ -173,12 +189,12 @@ class _TrackingParser(RequirementsFileParser):
             # is raised by _parse_and_recurse instead and never passes through here).
             raise _Refusal(
                 _describe(exc),
-                os.path.abspath(filename),
+                _location(filename),
                 _first_bad_line(filename, self.line_parser),
             ) from exc
         except (UnicodeDecodeError, LookupError) as exc:
             # The file exists but cannot be decoded: no line of it is to blame.
-            raise _Refusal(_describe(exc), os.path.abspath(filename), None) from exc
+            raise _Refusal(_describe(exc), _location(filename), None) from exc
         except Exception as exc:
             # Could not open/read the file: blame the line that included it.
             raise _Refusal(_describe(exc), site_path, site_line) from exc
@@ -199,8 +215,9 @@ def _environment(cwd: Path | None, env: Mapping[str, str] | None) -> Iterator[No
         if cwd is not None:
             os.chdir(cwd)
         logging.disable(logging.CRITICAL)
-        with warnings.catch_warnings():
-            # check_invalid_constraint_type emits a PipDeprecationWarning.
+        # optparse prints its usage line to stderr before pip's exit hook raises;
+        # check_invalid_constraint_type emits a PipDeprecationWarning.
+        with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -249,8 +266,10 @@ def _judge(parsed: ParsedRequirement, *, strict_pins: bool) -> tuple[str, str]:
         # found> whenever the requirement carries --hash options (resolvelib
         # candidates.make_install_req_from_link), so _get_linked_req_hashes then
         # sees it pinned: only a hash-less named requirement can be "unpinned".
-        pinned = ireq.is_pinned or (bool(ireq.hash_options) and not strict_pins)
-        if not ireq.is_direct and not pinned:
+        # (is_pinned asserts a name, so only ask it about non-direct requirements.)
+        if not ireq.is_direct and not (
+            ireq.is_pinned or (bool(ireq.hash_options) and not strict_pins)
+        ):
             return "unpinned", ""
         if not ireq.hashes(trust_internet=False):
             return "unhashed", ""
@@ -302,7 +321,7 @@ def pip_verdicts(
         try:
             for parsed_line in parser.parse(filename, False):
                 parsed_req = handle_line(parsed_line, options=options, finder=None, session=session)
-                where = os.path.abspath(parsed_line.filename)
+                where = _location(parsed_line.filename)
                 if parsed_req is None:
                     if conflict is None and options.require_hashes and options.no_require_hashes:
                         conflict = (where, parsed_line.lineno)
@@ -313,10 +332,9 @@ def pip_verdicts(
                 )
         except _Refusal as exc:
             refusal = exc
-        except RequirementsFileParseError as exc:
-            # An include cycle, detected at the -r/-c line just yielded.
-            refusal = _Refusal(_describe(exc), *parser.include_site())
         except Exception as exc:
+            # An include cycle (RequirementsFileParseError), detected at the -r/-c
+            # line just yielded, or something unforeseen: blame where pip stopped.
             refusal = _Refusal(_describe(exc), *parser.include_site())
     if refusal is None and conflict is not None:
         # Checked by get_requirements after all files are read.

@@ -104,7 +104,7 @@ def _check(args: argparse.Namespace) -> int:
     workspace = load(
         paths, constraint_paths=[*config.constraint_files(), *args.constraints], env=os.environ
     )
-    report = check(workspace, Settings(select, ignore, severity))
+    report = check(workspace, Settings(select, ignore, severity), is_dir=os.path.isdir)
     for path in [path for path in report.files if config.excluded(path)]:
         del report.files[path]
     sys.stdout.write(render(report, args.format))

@@ -126,6 +126,19 @@ def url_scheme(text: str) -> str | None:
     return scheme if scheme in _URL_SCHEMES else None
 
 
+def file_url_path(url: str) -> str | None:
+    """The local path of a ``file:`` URL (relative ones stay relative), else None."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    return unquote(parts.path)
+
+
 def looks_like_path(text: str) -> bool:
     """pip's _looks_like_path."""
     return os.sep in text or (os.altsep is not None and os.altsep in text) or text.startswith(".")
@@ -180,16 +193,15 @@ def _strip_path_extras(text: str) -> tuple[str, str | None]:
 def _from_url(url: str, marker: str | None, *, strict: bool) -> Requirement:
     """A bare URL (strict: pip derives the name from the wheel file name or #egg=, and
     refuses a bad one) or the URL of a ``name @ url`` requirement (named already)."""
-    scheme = url_scheme(url)
-    if scheme in VCS_SCHEMES:
-        return Requirement(VCS, name=_egg_name(url) if strict else None, marker=marker, url=url)
+    egg = _egg_name(url)  # pip validates it for every URL, wheel or not
+    if url_scheme(url) in VCS_SCHEMES:
+        return Requirement(VCS, name=egg if strict else None, marker=marker, url=url)
     path = _url_path(url)
     if strict and path.lower().endswith(".whl"):
         return Requirement(URL, name=_wheel_name(path), marker=marker, url=url)
-    name = _egg_name(url) if strict else None
-    if scheme == "file" and not is_archive(path):
-        return Requirement(DIRECTORY, name=name, marker=marker, url=url)
-    return Requirement(URL, name=name, marker=marker, url=url)
+    # A file: URL is a directory to pip only if it exists where pip runs; otherwise it
+    # is an archive that must carry a hash, which is what hashpin asks for either way.
+    return Requirement(URL, name=egg if strict else None, marker=marker, url=url)
 
 
 def _url_path(url: str) -> str:
@@ -230,8 +242,7 @@ def _from_pep508(text: str, marker: str | None) -> Requirement:
     parsed = _packaging_requirement(text)
     specs = tuple((spec.operator, spec.version) for spec in parsed.specifier)
     if parsed.url:
-        direct = _from_url(parsed.url, marker, strict=False) if url_scheme(parsed.url) else None
-        kind = direct.kind if direct is not None else URL
+        kind = _from_url(parsed.url, marker, strict=False).kind
         return Requirement(
             kind,
             name=parsed.name,

@@ -10,6 +10,7 @@ from .requirement import (
     URL,
     VCS,
     InvalidRequirement,
+    file_url_path,
     interpret,
     url_scheme,
 )
@@ -17,7 +18,7 @@ from .workspace import CONSTRAINTS
 
 TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from .reqfile import Line
     from .workspace import Source, Workspace
@@ -179,14 +180,22 @@ class _Constraint:
         self.hashed = False
 
 
-def check(workspace: Workspace, settings: Settings | None = None) -> Report:
-    """Check every file of the workspace, each once, in the order pip reads them."""
+def check(
+    workspace: Workspace,
+    settings: Settings | None = None,
+    is_dir: Callable[[str], bool] | None = None,
+) -> Report:
+    """Check every file of the workspace, each once, in the order pip reads them.
+
+    ``is_dir`` tells whether a ``file:`` URL names a directory where pip will run; pip
+    refuses those under --require-hashes, and hashes the same URL if it is a file.
+    """
     settings = settings or Settings()
     constraints = _collect_constraints(workspace)
     report = Report()
     checked: set[str] = set()
     for root in workspace.roots:
-        state = _State(constraints)  # each root is one `pip install -r`
+        state = _State(constraints, is_dir)  # each root is one `pip install -r`
         for source in workspace.walk(root):
             if source.key not in checked:
                 checked.add(source.key)
@@ -198,13 +207,14 @@ def check(workspace: Workspace, settings: Settings | None = None) -> Report:
 class _State:
     """What pip carries from one line to the next across the whole install."""
 
-    __slots__ = ("constraints", "hash_mode_line", "seen")
+    __slots__ = ("constraints", "is_dir", "seen")
 
-    def __init__(self, constraints: dict[str, _Constraint]) -> None:
+    def __init__(
+        self, constraints: dict[str, _Constraint], is_dir: Callable[[str], bool] | None
+    ) -> None:
         self.constraints = constraints
+        self.is_dir = is_dir
         self.seen: set[tuple[str, str | None]] = set()  # (project, marker) already required
-        # The first --require-hashes and --no-require-hashes, which pip refuses together.
-        self.hash_mode_line: dict[str, tuple[str, int]] = {}
 
 
 def _collect_constraints(workspace: Workspace) -> dict[str, _Constraint]:
@@ -356,18 +366,14 @@ def _check_option_line(line: Line, source: Source, state: _State, at: _At) -> li
                     followed.offset,
                 )
             )
-    for mode in ("--require-hashes", "--no-require-hashes"):
-        if line.options_named(mode):
-            state.hash_mode_line.setdefault(mode, (at.path, line.number))
-            other = "--no-require-hashes" if mode == "--require-hashes" else "--require-hashes"
-            if other in state.hash_mode_line and state.hash_mode_line[mode] == (
-                at.path,
-                line.number,
-            ):
-                where, number = state.hash_mode_line[other]
-                findings.append(
-                    at("HP000", f"pip refuses {mode} together with {other} ({where}:{number})")
-                )
+    if line.options_named("--no-require-hashes"):
+        findings.append(
+            at(
+                "HP000",
+                "pip install --require-hashes refuses --no-require-hashes, which also "
+                "turns off the hash checking a hashed file would get",
+            )
+        )
     return findings
 
 
@@ -387,6 +393,10 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
     except InvalidRequirement as exc:
         findings.append(at("HP000", str(exc)))
         return findings
+    if requirement.kind == URL and requirement.url and state.is_dir is not None:
+        local = file_url_path(requirement.url)
+        if local is not None and state.is_dir(local):
+            requirement.kind = DIRECTORY
     label = requirement.name or line.args
     hashes = line.options_named("--hash")
     if requirement.url and _insecure(requirement.url):
