@@ -15,6 +15,7 @@ distribution bytes), ``/links/`` (a find-links style HTML page listing every fil
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import html
@@ -30,7 +31,7 @@ from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from distmaker import Dist
 
@@ -141,7 +142,10 @@ class IndexServer:
         self.last_modified = "Wed, 01 Jan 2025 00:00:00 GMT"
         self.gzip_pages = False  # gzip pages when the client accepts gzip
         self.streams: dict[str, int] = {}  # filename -> size of a zero-filled streamed body
+        self.page_body: bytes | None = None  # serve these bytes instead of any project page
+        self.content_type: str | None = None  # send this Content-Type for project pages
         self.stream_content_length = True
+        self.stream_declared_length: int | None = None  # a Content-Length to claim instead
         self.lock = threading.Lock()
         self._state = _State()
         self._release = threading.Event()
@@ -207,7 +211,8 @@ class IndexServer:
         return self.url + "/simple/"
 
     def index_url_with_auth(self, user: str, password: str) -> str:
-        return f"{'https' if self.tls else 'http'}://{quote(user)}:{quote(password)}@127.0.0.1:{self.port}/simple/"
+        userinfo = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return self.index_url.replace("://", f"://{userinfo}@", 1)
 
     @property
     def ca_bundle(self) -> str:
@@ -389,6 +394,7 @@ def choose_media_type(accept: str | None) -> str | None:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default 5 makes concurrent clients wait on SYN retries
     index: IndexServer
     tls_context: ssl.SSLContext | None = None
 
@@ -400,9 +406,9 @@ class _HTTPServer(ThreadingHTTPServer):
                 request = self.tls_context.wrap_socket(request, server_side=True)
             except (OSError, ssl.SSLError):
                 return
-        super().finish_request(request, client_address)  # type: ignore[arg-type]
+        super().finish_request(request, client_address)
 
-    def handle_error(self, request: object, client_address: object) -> None:  # type: ignore[override]
+    def handle_error(self, request: object, client_address: object) -> None:
         pass  # clients that hang up mid-response are expected in these tests
 
 
@@ -421,21 +427,23 @@ class _Handler(BaseHTTPRequestHandler):
         index._record(RecordedRequest(path, target, headers))
         if not index._wait_delay():
             return
-        try:
+        # The client may hang up mid-response (a size cap or a timeout under test).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._dispatch(index, path, headers)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a size cap or a timeout under test)
 
     def _dispatch(self, index: IndexServer, path: str, headers: dict[str, str]) -> None:
         if index.auth is not None and not self._authorized(index.auth, headers):
-            self._send(401, b"authentication required\n", "text/plain", {
-                "WWW-Authenticate": 'Basic realm="test index"'
-            })
+            self._send(
+                401,
+                b"authentication required\n",
+                "text/plain",
+                {"WWW-Authenticate": 'Basic realm="test index"'},
+            )
             return
         if path in index.redirects:
-            self._send(index.redirect_status, b"", "text/plain", {
-                "Location": index.redirects[path]
-            })
+            self._send(
+                index.redirect_status, b"", "text/plain", {"Location": index.redirects[path]}
+            )
             return
         if index._take_failure(path):
             self._send(index.failure_status, b"injected failure\n", "text/plain")
@@ -456,12 +464,13 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 media = self._page_media(index, headers)
                 if media is not None:
-                    body = (
-                        index.render_json(project)
-                        if media == JSON_TYPE
-                        else index.render_html(project)
-                    )
-                    self._send_page(index, body, media, headers)
+                    if index.page_body is not None:
+                        body = index.page_body
+                    elif media == JSON_TYPE:
+                        body = index.render_json(project)
+                    else:
+                        body = index.render_html(project)
+                    self._send_page(index, body, index.content_type or media, headers)
             return
         if path == "/links/":
             self._send_page(index, index.render_links(), TEXT_HTML, headers)
@@ -500,11 +509,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, media, extra)
 
     def _send_file(self, index: IndexServer, quoted_name: str) -> None:
-        from urllib.parse import unquote
-
         filename = unquote(quoted_name)
         if filename in index.streams:
-            self._stream_zeros(index.streams[filename], index.stream_content_length)
+            size = index.streams[filename]
+            declared = index.stream_declared_length
+            if not index.stream_content_length:
+                declared = None
+            elif declared is None:
+                declared = size
+            self._stream_zeros(size, declared)
             return
         served = index.find_file(filename)
         if served is None:
@@ -512,11 +525,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, served.dist.data, "application/octet-stream")
 
-    def _stream_zeros(self, size: int, with_length: bool) -> None:
+    def _stream_zeros(self, size: int, declared_length: int | None) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
-        if with_length:
-            self.send_header("Content-Length", str(size))
+        if declared_length is not None:
+            self.send_header("Content-Length", str(declared_length))
         self.end_headers()
         remaining = size
         while remaining > 0:

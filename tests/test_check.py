@@ -165,7 +165,7 @@ def test_text_output_is_ruff_style(tmp_path: Path, capsys: pytest.CaptureFixture
         f"{path}:2:1: HP001 flask>=2 is not pinned to one version (use ==)\n"
         f"{path}:2:1: HP002 flask has no --hash\n"
         f"{path}:3:3: HP003 editable requirement . cannot be hashed\n"
-        "Found 4 errors and 0 warnings (1 fixable with `hashpin fix`).\n"
+        "Found 4 errors and 0 warnings (1 fixable).\n"
     )
 
 

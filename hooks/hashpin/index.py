@@ -20,13 +20,18 @@ if TYPE_CHECKING:
     import http.client
     import urllib.request
     from collections.abc import Callable, Iterable, Mapping
+    from io import BufferedIOBase
+    from typing import TypeVar
+    from urllib.parse import SplitResult
 
-    _T = __import__("typing").TypeVar("_T")
+    _T = TypeVar("_T")
     _Credentials = tuple[str, str]
     _Origin = tuple[str, str, int]
 
 __all__ = [
+    "ARCHIVE_SUFFIXES",
     "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "DEFAULT_MAX_PAGE_BYTES",
     "DEFAULT_TIMEOUT",
     "PAGE_ACCEPT",
     "DistFile",
@@ -104,11 +109,24 @@ def redact_url(url: str) -> str:
 
     parts = urlsplit(url)
     if "@" not in parts.netloc:
+        if "@" in url and _has_invalid_port(parts):
+            # A password with an unencoded "/", "?" or "#" splits the authority early;
+            # hide everything up to the last "@" rather than risk showing part of it.
+            scheme, sep, rest = url.partition("://")
+            return f"{scheme}{sep}****@{rest.rpartition('@')[2]}"
         return url
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user, has_password, _ = userinfo.partition(":")
     shown = f"{user}:****" if has_password else "****"
     return urlunsplit(parts._replace(netloc=f"{shown}@{hostport}"))
+
+
+def _has_invalid_port(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018  # parsing the port is the check
+    except ValueError:
+        return True
+    return False
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -189,8 +207,8 @@ class DistFile:
 class ProjectPage:
     """A parsed project page (or find-links listing, where ``project`` is None).
 
-    ``url`` is the final URL after redirects (redacted of nothing: it never holds
-    credentials). ``etag``/``last_modified`` are the validators to store for
+    ``url`` is the final URL after redirects (it never holds credentials).
+    ``etag``/``last_modified`` are the validators to store for
     :func:`revalidate_project_page`. ``content_type`` is the type the page was parsed as.
     """
 
@@ -290,9 +308,9 @@ class IndexRequestError(Exception):
     ``"auth"`` (401/403), ``"not-found"`` (404/410, missing local path), ``"http"`` (other
     statuses, 5xx after retries), ``"timeout"``, ``"tls"``, ``"connection"``,
     ``"redirect"`` (loop, too many, bad target), ``"too-large"`` (size cap),
-    ``"malformed"`` (unparseable or unexpected response) and ``"unsupported"`` (a URL
-    scheme or API version this client does not speak). ``status`` is the HTTP status
-    when there was one.
+    ``"malformed"`` (unparseable or unexpected response), ``"io"`` (a local file could not
+    be read) and ``"unsupported"`` (a URL scheme or API version this client does not
+    speak). ``status`` is the HTTP status when there was one.
     """
 
     def __init__(self, url: str, reason: str, *, kind: str, status: int | None = None) -> None:
@@ -301,6 +319,14 @@ class IndexRequestError(Exception):
         self.kind = kind
         self.status = status
         super().__init__(f"{self.url}: {reason}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments: spell out how to rebuild, e.g. across a process pool.
+        return (_rebuild_error, (self.url, self.reason, self.kind, self.status))
+
+
+def _rebuild_error(url: str, reason: str, kind: str, status: int | None) -> IndexRequestError:
+    return IndexRequestError(url, reason, kind=kind, status=status)
 
 
 # -- the client -------------------------------------------------------------------------------
@@ -400,13 +426,13 @@ class IndexClient:
         conditional = bool(etag or last_modified)
         project = normalize_project_name(project_name)
 
-        def consume(response: http.client.HTTPResponse, final_url: str) -> ProjectPage | NotModified:
+        def consume(
+            response: http.client.HTTPResponse, final_url: str
+        ) -> ProjectPage | NotModified:
             new_etag = response.headers.get("ETag")
             new_last_modified = response.headers.get("Last-Modified")
             if response.status == 304:
-                return NotModified(
-                    final_url, new_etag or etag, new_last_modified or last_modified
-                )
+                return NotModified(final_url, new_etag or etag, new_last_modified or last_modified)
             body = self._read_page_body(response, final_url)
             content_type = response.headers.get_content_type()
             charset = response.headers.get_content_charset() or "utf-8"
@@ -448,7 +474,9 @@ class IndexClient:
         elif len(scheme) <= 1:  # no scheme, or a Windows drive letter
             path = location
         else:
-            raise IndexRequestError(location, f"unsupported URL scheme {scheme!r}", kind="unsupported")
+            raise IndexRequestError(
+                location, f"unsupported URL scheme {scheme!r}", kind="unsupported"
+            )
         return _local_links_page(path)
 
     def _remote_links_page(self, url: str) -> ProjectPage:
@@ -548,6 +576,8 @@ class IndexClient:
         not_found: str,
         accept_not_modified: bool,
     ) -> _T:
+        """One try: follow redirects (bounded) and hand a 200 (or expected 304) to consume."""
+        import http.client
         import urllib.request
         from urllib.parse import urljoin
 
@@ -571,25 +601,23 @@ class IndexClient:
                         raise IndexRequestError(
                             current, f"HTTP {status} redirect without a Location", kind="redirect"
                         )
-                    target, dropped = _strip_userinfo(urljoin(current, location))
+                    # Credentials a Location carries are not adopted: the server chose them.
+                    target, _ = _strip_userinfo(urljoin(current, location.strip()))
                     self._note(f"{redact_url(current)}: redirected to {redact_url(target)}")
                     current = target
                     continue
                 if status == 200 or (status == 304 and accept_not_modified):
                     try:
                         return consume(response, current)
-                    except (IndexRequestError, _Retryable):
-                        raise
-                    except OSError as exc:  # also http.client errors raised mid-body
-                        raise _transport_failure(exc, self.timeout) from None
-                    except Exception as exc:
-                        import http.client
-
-                        if isinstance(exc, http.client.HTTPException):
-                            raise _Retryable(f"broken response: {exc!r}", kind="connection") from None
-                        raise
+                    except (OSError, http.client.HTTPException) as exc:  # failed mid-body
+                        raise _transport_failure(exc, self.timeout, current) from None
                 raise _status_failure(
-                    current, status, response.reason, not_found, sent_auth=credentials is not None
+                    current,
+                    status,
+                    response.reason,
+                    not_found,
+                    sent_auth=credentials is not None,
+                    left_origin=_origin(current) != requested_origin,
                 )
         raise IndexRequestError(
             url, f"too many redirects (more than {self.max_redirects})", kind="redirect"
@@ -599,25 +627,32 @@ class IndexClient:
         import http.client
         import urllib.error
 
+        opener = self._get_opener(url)
         try:
-            response = self._get_opener().open(request, timeout=self.timeout)
+            response = opener.open(request, timeout=self.timeout)
         except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, OSError):
-                raise _transport_failure(reason, self.timeout) from None
-            raise IndexRequestError(url, f"request failed: {reason}", kind="connection") from None
-        except OSError as exc:
-            raise _transport_failure(exc, self.timeout) from None
-        except http.client.HTTPException as exc:
-            raise _Retryable(f"broken response: {exc!r}", kind="connection") from None
+            if isinstance(exc.reason, OSError):
+                raise _transport_failure(exc.reason, self.timeout, url) from None
+            raise IndexRequestError(
+                url, f"request failed: {exc.reason}", kind="connection"
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise _transport_failure(exc, self.timeout, url) from None
         except ValueError as exc:  # e.g. a malformed URL or header value
-            raise IndexRequestError(url, f"invalid request: {exc}", kind="connection") from None
+            raise IndexRequestError(url, f"invalid request: {exc}", kind="unsupported") from None
         return response  # type: ignore[no-any-return]
 
-    def _get_opener(self) -> urllib.request.OpenerDirector:
+    def _get_opener(self, url: str) -> urllib.request.OpenerDirector:
+        import ssl
+
         with self._lock:
             if self._opener is None:
-                self._opener = _build_opener(self.cert, self.proxies)
+                try:
+                    self._opener = _build_opener(self.cert, self.proxies)
+                except (OSError, ssl.SSLError) as exc:  # a missing or unreadable CA bundle
+                    raise IndexRequestError(
+                        url, f"cannot load CA bundle {self.cert}: {exc}", kind="tls"
+                    ) from None
             return self._opener
 
     def _read_page_body(self, response: http.client.HTTPResponse, url: str) -> bytes:
@@ -627,11 +662,13 @@ class IndexClient:
             raise IndexRequestError(
                 url, f"page is {declared} bytes, over the limit of {cap} bytes", kind="too-large"
             )
-        chunks: list[bytes] = []
-        size = _stream_into(response, chunks.append, cap, url, copy=True)
+        received = bytearray()
+        size = _stream_into(response, received.extend, cap, url)
         if declared is not None and size != declared:
-            raise _Retryable(f"connection closed after {size} of {declared} bytes", kind="connection")
-        body = b"".join(chunks)
+            raise _Retryable(
+                f"connection closed after {size} of {declared} bytes", kind="connection"
+            )
+        body = bytes(received)
         encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
         if encoding == "gzip":
             return _gunzip_capped(body, cap, url)
@@ -869,7 +906,9 @@ def _check_http_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         raise IndexRequestError(
-            url, f"unsupported URL scheme {parts.scheme!r} (only http and https)", kind="unsupported"
+            url,
+            f"unsupported URL scheme {parts.scheme!r} (only http and https)",
+            kind="unsupported",
         )
     if not parts.hostname:
         raise IndexRequestError(url, "URL has no host", kind="unsupported")
@@ -883,7 +922,11 @@ def _origin(url: str) -> _Origin:
     try:
         port = parts.port
     except ValueError:
-        raise IndexRequestError(url, "URL has an invalid port", kind="unsupported") from None
+        raise IndexRequestError(
+            url,
+            "URL has an invalid host or port (percent-encode special characters in a password)",
+            kind="unsupported",
+        ) from None
     if port is None:
         port = 443 if scheme == "https" else 80
     return (scheme, (parts.hostname or "").lower(), port)
@@ -930,15 +973,16 @@ def _transport_failure(exc: Exception, timeout: float, url: str) -> Exception:
 
 
 def _status_failure(
-    url: str, status: int, reason: str, not_found: str, *, sent_auth: bool
+    url: str, status: int, reason: str, not_found: str, *, sent_auth: bool, left_origin: bool
 ) -> Exception:
     label = f"HTTP {status} {reason}".rstrip()
     if status == 401:
-        hint = (
-            "credentials were rejected"
-            if sent_auth
-            else "no credentials for this host in the URL or netrc"
-        )
+        if sent_auth:
+            hint = "credentials were rejected"
+        elif left_origin:
+            hint = "credentials are not forwarded to another host after a redirect"
+        else:
+            hint = "no credentials for this host in the URL or netrc"
         return IndexRequestError(
             url, f"{label}: authentication required ({hint})", kind="auth", status=status
         )
@@ -961,14 +1005,15 @@ def _content_length(response: http.client.HTTPResponse) -> int | None:
 
 
 def _stream_into(
-    response: http.client.HTTPResponse,
-    sink: Callable[[bytes], object],
+    response: http.client.HTTPResponse | BufferedIOBase,
+    sink: Callable[[memoryview], object],
     max_bytes: int,
     url: str,
-    *,
-    copy: bool = False,
 ) -> int:
-    """Feed the body to ``sink`` chunk by chunk; fail as soon as it passes ``max_bytes``."""
+    """Feed the body to ``sink`` chunk by chunk; fail as soon as it passes ``max_bytes``.
+
+    One reused buffer, so memory stays at one chunk whatever the body size.
+    """
     buffer = bytearray(_CHUNK_SIZE)
     view = memoryview(buffer)
     size = 0
@@ -981,5 +1026,312 @@ def _stream_into(
             raise IndexRequestError(
                 url, f"response is larger than the limit of {max_bytes} bytes", kind="too-large"
             )
-        chunk = view[:count]
-        sink(bytes(chunk) if copy else chunk)  # type: ignore[arg-type]
+        sink(view[:count])
+
+
+def _gunzip_capped(body: bytes, cap: int, url: str) -> bytes:
+    """Decompress a gzip page without letting a small bomb grow past ``cap``."""
+    import zlib
+
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = decompressor.decompress(body, cap + 1)
+    except zlib.error as exc:
+        raise IndexRequestError(url, f"malformed gzip body: {exc}", kind="malformed") from None
+    if len(data) > cap or decompressor.unconsumed_tail:
+        raise IndexRequestError(
+            url, f"page is larger than the limit of {cap} bytes uncompressed", kind="too-large"
+        )
+    if not decompressor.eof:
+        raise IndexRequestError(url, "truncated gzip body", kind="malformed")
+    return data
+
+
+# -- local files ------------------------------------------------------------------------------
+
+
+def _file_url_to_path(url: str) -> str:
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise IndexRequestError(url, "file: URL names a remote host", kind="unsupported")
+    return url2pathname(parts.path)
+
+
+def _local_links_page(path: str) -> ProjectPage:
+    from pathlib import Path
+
+    location = Path(path)
+    if location.is_dir():
+        files = [
+            DistFile(entry.name, entry.resolve().as_uri())
+            for entry in sorted(location.iterdir(), key=lambda p: p.name)
+            if _is_archive(entry.name) and entry.is_file()
+        ]
+        return ProjectPage(location.resolve().as_uri(), files)
+    if location.is_file():
+        page_url = location.resolve().as_uri()
+        if _is_archive(location.name):
+            return ProjectPage(page_url, [DistFile(location.name, page_url)])
+        try:
+            with location.open("rb") as handle:
+                body = handle.read(DEFAULT_MAX_PAGE_BYTES + 1)
+        except OSError as exc:
+            raise IndexRequestError(page_url, f"cannot read: {exc.strerror}", kind="io") from None
+        if len(body) > DEFAULT_MAX_PAGE_BYTES:
+            raise IndexRequestError(page_url, "find-links file is too large", kind="too-large")
+        files = _parse_page(body, "text/html", "utf-8", page_url, for_project=False)
+        return ProjectPage(page_url, files, content_type="text/html")
+    raise IndexRequestError(path, "find-links location does not exist", kind="not-found")
+
+
+def _single_file_page(url: str) -> ProjectPage:
+    clean, hashes = _resolve_file_url(url, url)
+    return ProjectPage(clean, [DistFile(_url_filename(clean), clean, hashes)])
+
+
+def _local_digest(url: str, algorithm: str, max_bytes: int) -> DownloadDigest:
+    import hashlib
+
+    path = _file_url_to_path(url)
+    hasher = hashlib.new(algorithm)
+    try:
+        with open(path, "rb") as handle:
+            declared = os.fstat(handle.fileno()).st_size
+            if declared > max_bytes:
+                raise IndexRequestError(
+                    url,
+                    f"file is {declared} bytes, over the limit of {max_bytes} bytes",
+                    kind="too-large",
+                )
+            size = _stream_into(handle, hasher.update, max_bytes, url)
+    except FileNotFoundError:
+        raise IndexRequestError(url, "file not found", kind="not-found") from None
+    except OSError as exc:
+        raise IndexRequestError(url, f"cannot read: {exc.strerror or exc}", kind="io") from None
+    return DownloadDigest(algorithm, hasher.hexdigest(), size, url)
+
+
+# -- page parsing -----------------------------------------------------------------------------
+
+
+def _is_archive(filename: str) -> bool:
+    return filename.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _url_filename(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def _fragment_hashes(fragment: str) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    for part in fragment.split("&"):
+        name, sep, value = part.partition("=")
+        name = name.strip().lower()
+        if sep and name in _FRAGMENT_HASHES and value:
+            hashes.setdefault(name, value.strip().lower())
+    return hashes
+
+
+def _clean_path(path: str) -> str:
+    """Percent-encode what must be (spaces, ``+``) while keeping encoded slashes, like pip."""
+    from urllib.parse import quote, unquote
+
+    pieces = re.split(r"(%2F)", path, flags=re.IGNORECASE)
+    return "".join(
+        piece if index % 2 else quote(unquote(piece)) for index, piece in enumerate(pieces)
+    )
+
+
+def _resolve_file_url(base_url: str, href: str) -> tuple[str, dict[str, str]]:
+    """Absolute URL without fragment or credentials, and the hashes the fragment named."""
+    from urllib.parse import urljoin, urlsplit, urlunsplit
+
+    parts = urlsplit(urljoin(base_url, href.strip()))
+    hashes = _fragment_hashes(parts.fragment)
+    clean = urlunsplit(parts._replace(path=_clean_path(parts.path), fragment=""))
+    # Credentials in a listed URL are the server's idea, not the user's: drop them.
+    clean, _ = _strip_userinfo(clean)
+    return clean, hashes
+
+
+def _parse_page(
+    body: bytes, content_type: str, charset: str, page_url: str, *, for_project: bool
+) -> list[DistFile]:
+    """Parse by the Content-Type the server actually sent."""
+    is_pypi = content_type.startswith("application/vnd.pypi.simple.")
+    if content_type in _JSON_TYPES or (is_pypi and content_type.endswith("+json")):
+        return _parse_json_page(body, page_url)
+    if content_type in _HTML_TYPES or (is_pypi and content_type.endswith("+html")):
+        try:
+            text = body.decode(charset, errors="replace")
+        except LookupError:  # an unknown charset name
+            text = body.decode("utf-8", errors="replace")
+        return _parse_html_page(text, page_url, for_project=for_project)
+    raise IndexRequestError(
+        page_url, f"unexpected Content-Type {content_type!r} for an index page", kind="malformed"
+    )
+
+
+def _check_api_version(version: object, page_url: str) -> None:
+    """PEP 629: a major version this client does not know must not be guessed at."""
+    if version is None:
+        return
+    if not isinstance(version, str):
+        raise IndexRequestError(page_url, "malformed repository API version", kind="malformed")
+    major = version.strip().split(".", 1)[0]
+    if major != "1":
+        raise IndexRequestError(
+            page_url, f"unsupported repository API version {version}", kind="unsupported"
+        )
+
+
+def _parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
+    """PEP 691 (with PEP 700 and PEP 714 keys)."""
+    import json
+
+    def malformed(detail: str) -> IndexRequestError:
+        return IndexRequestError(page_url, f"malformed JSON page: {detail}", kind="malformed")
+
+    try:
+        data = json.loads(body)
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise malformed(str(exc)) from None
+    if not isinstance(data, dict):
+        raise malformed("not a JSON object")
+    meta = data.get("meta")
+    if isinstance(meta, dict):
+        _check_api_version(meta.get("api-version"), page_url)
+    entries = data.get("files")
+    if not isinstance(entries, list):
+        raise malformed("no 'files' list")
+    files: list[DistFile] = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise malformed(f"file entry {position} is not an object")
+        filename, href = entry.get("filename"), entry.get("url")
+        if not isinstance(filename, str) or not isinstance(href, str) or not filename:
+            raise malformed(f"file entry {position} lacks a string 'filename' or 'url'")
+        raw_hashes = entry.get("hashes", {})
+        if not isinstance(raw_hashes, dict):
+            raise malformed(f"'hashes' of {filename} is not an object")
+        url, fragment_hashes = _resolve_file_url(page_url, href)
+        hashes = {
+            name.lower(): value.strip().lower()
+            for name, value in raw_hashes.items()
+            if isinstance(name, str) and isinstance(value, str) and value.strip()
+        }
+        for name, value in fragment_hashes.items():
+            hashes.setdefault(name, value)
+        requires_python = entry.get("requires-python")
+        yanked = entry.get("yanked", False)
+        metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
+        if isinstance(metadata, dict):
+            core_metadata: dict[str, str] | None = {
+                str(k).lower(): str(v).lower() for k, v in metadata.items() if isinstance(v, str)
+            }
+        else:
+            core_metadata = {} if metadata is True else None
+        files.append(
+            DistFile(
+                filename,
+                url,
+                hashes,
+                requires_python=requires_python if isinstance(requires_python, str) else None,
+                # PEP 691: true, or a string (the reason) means yanked.
+                yanked=yanked is True or isinstance(yanked, str),
+                yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+                core_metadata=core_metadata,
+            )
+        )
+    return files
+
+
+def _parse_html_page(text: str, page_url: str, *, for_project: bool) -> list[DistFile]:
+    """PEP 503 anchors with PEP 592 (yanked), PEP 658/714 (metadata) and <base href>."""
+    from html.parser import HTMLParser
+    from urllib.parse import urljoin
+
+    class AnchorCollector(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.anchors: list[dict[str, str | None]] = []
+            self.base_href: str | None = None
+            self.repository_version: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            # HTMLParser has already lowercased names and unescaped attribute values.
+            attributes = dict(attrs)
+            if tag == "a":
+                self.anchors.append(attributes)
+            elif tag == "base" and self.base_href is None and attributes.get("href"):
+                self.base_href = attributes["href"]
+            elif tag == "meta" and attributes.get("name") == "pypi:repository-version":
+                self.repository_version = attributes.get("content")
+
+    collector = AnchorCollector()
+    try:
+        collector.feed(text)
+        collector.close()
+    except (AssertionError, ValueError) as exc:  # old HTMLParser versions assert on junk
+        raise IndexRequestError(page_url, f"malformed HTML page: {exc}", kind="malformed") from None
+    _check_api_version(collector.repository_version, page_url)
+    # The first <base href> applies to every link, wherever it appears in the document.
+    base = urljoin(page_url, collector.base_href) if collector.base_href else page_url
+    files: list[DistFile] = []
+    for attributes in collector.anchors:
+        href = attributes.get("href")
+        if not href or href.lstrip().startswith("#"):
+            continue
+        url, hashes = _resolve_file_url(base, href)
+        if not url.lower().startswith(("http://", "https://", "file:")):
+            continue  # mailto:, javascript: and the like are not files
+        filename = _url_filename(url)
+        if not filename or (not for_project and not _is_archive(filename)):
+            continue
+        # PEP 592: the attribute's presence means yanked; its value, if any, is the reason.
+        yanked = "data-yanked" in attributes
+        metadata = attributes.get("data-core-metadata")
+        if metadata is None:
+            metadata = attributes.get("data-dist-info-metadata")
+        files.append(
+            DistFile(
+                filename,
+                url,
+                hashes,
+                requires_python=attributes.get("data-requires-python") or None,
+                yanked=yanked,
+                yanked_reason=attributes.get("data-yanked") or None,
+                core_metadata=_html_metadata_hashes(metadata),
+            )
+        )
+    return files
+
+
+def _html_metadata_hashes(value: str | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value.lower() == "true":
+        return {}
+    name, sep, digest = value.partition("=")
+    if not sep or not name or not digest:
+        return None
+    return {name.strip().lower(): digest.strip().lower()}
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _str_dict(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}

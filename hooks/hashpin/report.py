@@ -35,7 +35,7 @@ def text(report: Report) -> str:
     summary = f"Found {_plural(errors, 'error')} and {_plural(warnings, 'warning')}"
     fixable = sum(1 for f in findings if f.fixable)
     if fixable:
-        summary += f" ({fixable} fixable with `hashpin fix`)"
+        summary += f" ({fixable} fixable)"
     lines.append(summary + ".")
     return "\n".join(lines) + "\n"
 
