@@ -62,7 +62,9 @@ def _disagreements(oracle: OracleResult, found: Findings) -> list[str]:
         errors = _errors(codes) | binary.get(str(Path(verdict.path).resolve()), set())
         if verdict.verdict == "ok" and errors - _STRICTER:
             problems.append(f"{where}: pip accepts, hashpin reports {sorted(errors)}")
-        elif (verdict.verdict != "ok" and not errors) or (verdict.verdict in _EXPECTED_CODE and _EXPECTED_CODE[verdict.verdict] not in codes):
+        elif (verdict.verdict != "ok" and not errors) or (
+            verdict.verdict in _EXPECTED_CODE and _EXPECTED_CODE[verdict.verdict] not in codes
+        ):
             problems.append(f"{where}: pip says {verdict.verdict}, hashpin reports {sorted(codes)}")
     if oracle.refused is not None and oracle.refused_path is not None:
         key = str(Path(oracle.refused_path).resolve())
