@@ -123,8 +123,11 @@ _LONG: dict[str, OptionSpec] = {spec.long: spec for spec in OPTION_SPECS}
 _LONG["--pypi-url"] = _LONG["--index-url"]  # an old alias pip still accepts
 _SHORT: dict[str, OptionSpec] = {spec.short: spec for spec in OPTION_SPECS if spec.short}
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
-# Options whose value pip checks in a callback, refusing the file when it starts with "-".
-_DASH_REFUSED = frozenset({"--no-binary", "--only-binary", "--all-releases", "--only-final"})
+# Options whose callbacks mutate pip's shared settings object: they take effect even on a
+# requirement line, and refuse a value that starts with "-".
+_SHARED_SETTINGS = frozenset({"--no-binary", "--only-binary", "--all-releases", "--only-final"})
+# What pip acts on when a line has a requirement; every other option there is ignored.
+REQUIREMENT_LINE_OPTIONS = _SHARED_SETTINGS | {s.long for s in OPTION_SPECS if s.per_requirement}
 
 
 class Option:
@@ -152,7 +155,6 @@ class Line:
         "dropped",
         "end",
         "error",
-        "expanded",
         "number",
         "options",
         "raw",
@@ -168,7 +170,6 @@ class Line:
         self.options: tuple[Option, ...] = ()
         self.dropped: tuple[tuple[str, int], ...] = ()  # words among the options pip drops
         self.error: str | None = None  # why pip refuses this line's options
-        self.expanded = False  # ${NAME} was replaced, so offsets past it are approximate
         self._segments: list[tuple[int, int, int]] | None = None
 
     @property
@@ -351,9 +352,7 @@ def _fill(line: Line, joined: str, env: Mapping[str, str] | None) -> None:
     if not content:
         return
     if "${" in content and env:
-        expanded = _expand(content, env)
-        line.expanded = expanded != content
-        content = expanded
+        content = _expand(content, env)
     line.content = content
     _split_options(line, content)
 
@@ -501,7 +500,7 @@ def _checked(spec: OptionSpec, spelled: str, value: str, offset: int) -> Option:
             )
     elif name == "--config-settings" and "=" not in value:
         raise OptionError(f"arguments to {spelled} must be of the form KEY=VAL")
-    elif name in _DASH_REFUSED and value.startswith("-"):
+    elif name in _SHARED_SETTINGS and value.startswith("-"):
         raise OptionError(f"{name} option requires 1 argument")
     elif spec.choices and value not in spec.choices:
         raise OptionError(

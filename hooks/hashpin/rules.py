@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .reqfile import REQUIREMENT_LINE_OPTIONS
 from .requirement import (
     DIRECTORY,
     NAMED,
@@ -80,14 +81,6 @@ _VALID_DIGEST_RE = re.compile(
 )
 _SUPPRESSION_RE = re.compile(r"hashpin:\s*ignore(?:\[([^\]]*)\])?")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-# Options pip acts on only on a line without a requirement. --no-binary, --only-binary,
-# --all-releases and --only-final are absent: on a requirement line they still change
-# pip's global settings, through the shared object their callbacks mutate.
-_OPTION_LINE_ONLY = (
-    "--index-url", "--extra-index-url", "--no-index", "--find-links", "--trusted-host",
-    "--requirement", "--constraint", "--editable", "--prefer-binary", "--pre",
-    "--require-hashes", "--no-require-hashes", "--use-feature",
-)  # fmt: skip
 
 
 def resolve_rule(code_or_name: str) -> Rule | None:
@@ -380,7 +373,7 @@ def _check_option_line(line: Line, source: Source, state: _State, at: _At) -> li
 def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At) -> list[Finding]:
     findings = []
     for option in line.options:
-        if option.name in _OPTION_LINE_ONLY:
+        if option.name not in REQUIREMENT_LINE_OPTIONS:
             findings.append(
                 at(
                     "HP103",
