@@ -1,4 +1,4 @@
-"""The command line: ``hashpin check``. Thin: parse flags, load, check, print."""
+"""The command line: ``hashpin check`` and ``hashpin fix``. Thin: parse flags, run, print."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from . import __version__
 TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from .config import Config
+    from .rules import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_GLOBS = ("requirements*.txt", "requirements/*.txt")
@@ -31,36 +34,115 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="report unpinned, unhashed and invalid requirements (offline)"
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="requirements files to check")
-    check.add_argument(
+    _add_check_options(check)
+    fix = commands.add_parser(
+        "fix", help="add hashes (and, with --pin, pins) from the package index, in place"
+    )
+    fix.add_argument("paths", nargs="*", metavar="PATH", help="requirements files to fix")
+    _add_fix_options(fix)
+    _add_check_options(fix)
+    return parser
+
+
+def _add_check_options(parser: argparse.ArgumentParser) -> None:
+    rules = parser.add_argument_group("rules and files")
+    rules.add_argument(
         "--format", choices=("text", "json", "github", "sarif"), default="text",
-        help="output format (default: text)",
+        help="output format of the findings (default: text)",
     )  # fmt: skip
-    check.add_argument(
+    rules.add_argument(
         "--select", type=_comma_list, metavar="RULES",
         help="only these rules, by code or name, comma-separated",
     )  # fmt: skip
-    check.add_argument(
+    rules.add_argument(
         "--ignore", type=_comma_list, action="extend", default=[], metavar="RULES",
         help="skip these rules, by code or name, comma-separated",
     )  # fmt: skip
-    check.add_argument(
+    rules.add_argument(
         "--severity", action="append", default=[], metavar="RULE=LEVEL",
         help="make a rule an error or a warning, e.g. HP104=error (repeatable)",
     )  # fmt: skip
-    check.add_argument(
+    rules.add_argument(
         "--exclude", action="append", default=[], metavar="GLOB",
         help="skip files matching this glob (repeatable)",
     )  # fmt: skip
-    check.add_argument(
+    rules.add_argument(
         "--constraints", action="append", default=[], metavar="FILE",
         help="treat this file as a constraints file (repeatable)",
     )  # fmt: skip
-    check.add_argument(
+    rules.add_argument(
         "--config", metavar="PYPROJECT",
         help="read [tool.hashpin] from this file instead of the nearest pyproject.toml",
     )  # fmt: skip
-    check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
-    return parser
+    rules.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+
+
+def _add_fix_options(parser: argparse.ArgumentParser) -> None:
+    what = parser.add_argument_group("what to fix")
+    what.add_argument(
+        "--pin", action="store_true",
+        help="pin unpinned requirements to the newest version they allow (unsafe: "
+        "chooses a version)",
+    )  # fmt: skip
+    what.add_argument("--pre", action="store_true", help="let --pin choose pre-releases")
+    what.add_argument(
+        "--refresh-hashes", action="store_true",
+        help="make every hashed line's hashes equal what the index lists now",
+    )  # fmt: skip
+    what.add_argument(
+        "--verify", action="store_true",
+        help="download every file and refuse digests that do not match its bytes",
+    )  # fmt: skip
+    what.add_argument(
+        "--dry-run", "--diff", dest="dry_run", action="store_true",
+        help="print the changes as a unified diff; write nothing",
+    )  # fmt: skip
+    where = parser.add_argument_group(
+        "where packages come from (after the files' own options, before PIP_* and pip.conf)"
+    )
+    where.add_argument("-i", "--index-url", metavar="URL", help="the default index")
+    where.add_argument(
+        "--extra-index-url", action="append", default=[], metavar="URL",
+        help="another index, searched before the default one (repeatable)",
+    )  # fmt: skip
+    where.add_argument(
+        "-f", "--find-links", action="append", default=[], metavar="LOCATION",
+        help="a folder, file or page of distribution files (repeatable)",
+    )  # fmt: skip
+    where.add_argument("--no-index", action="store_true", default=None, help="use find-links only")
+    where.add_argument(
+        "--index-strategy", choices=("first-index", "unsafe-best-match"), default="first-index",
+        help="first-index: a project's files all come from the first source that has it "
+        "(default); unsafe-best-match: merge every source, like pip",
+    )  # fmt: skip
+    where.add_argument("--cert", metavar="PATH", help="CA bundle to verify TLS with")
+    where.add_argument("--timeout", type=float, metavar="SECONDS", help="per request (default: 15)")
+    targets = parser.add_argument_group(
+        "narrowing (default: every file of the version, for every platform)"
+    )
+    targets.add_argument(
+        "--platform", action="append", default=[], metavar="TAG",
+        help="keep wheels for this platform tag (repeatable)",
+    )  # fmt: skip
+    targets.add_argument(
+        "--python-version", metavar="X.Y",
+        help="keep wheels for this Python; also the Python --pin checks requires-python "
+        "against (default: the running one)",
+    )  # fmt: skip
+    targets.add_argument(
+        "--implementation", metavar="IMPL", help="keep wheels for this implementation (cp, pp)"
+    )
+    targets.add_argument(
+        "--abi", action="append", default=[], metavar="ABI",
+        help="keep wheels for this ABI (repeatable)",
+    )  # fmt: skip
+    cache = parser.add_argument_group("cache")
+    cache.add_argument("--cache-dir", metavar="DIR", help="default: the user cache folder")
+    cache.add_argument("--no-cache", action="store_true", help="neither read nor write it")
+    cache.add_argument("--offline", action="store_true", help="use only the cache; no network")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="say which source answered for what"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,7 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # only spend time walking the many small objects of a large lock file.
     gc.disable()
     try:
-        return _check(build_parser().parse_args(argv))
+        args = build_parser().parse_args(argv)
+        if args.command == "fix":
+            return _fix(args)
+        return _check(args)
     except BrokenPipeError:  # `hashpin check ... | head` must not print a traceback
         sys.stderr.close()
         return EXIT_FINDINGS
@@ -76,11 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.enable()
 
 
-def _check(args: argparse.Namespace) -> int:
+class _UsageError(Exception):
+    pass
+
+
+def _load_settings(args: argparse.Namespace) -> tuple[Settings, Config, list[str]]:
+    """Rule settings, configuration and the paths to work on, from flags and pyproject.toml."""
     from . import config as config_module
-    from .report import render
-    from .rules import ERROR, Settings, check
-    from .workspace import load
+    from .rules import Settings
 
     try:
         config_path = None if args.isolated else (args.config or config_module.find_pyproject("."))
@@ -90,25 +178,139 @@ def _check(args: argparse.Namespace) -> int:
         pairs = [(item.partition("=")[0], item.partition("=")[2]) for item in args.severity]
         severity = {**config.severity, **config_module.parse_severities(pairs, "--severity")}
     except config_module.ConfigError as exc:
-        print(f"hashpin: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise _UsageError(str(exc)) from None
     config.exclude.extend(args.exclude)
     paths = list(args.paths) or _default_paths()
     if not paths:
-        print(
-            "hashpin: error: no files given and no requirements*.txt or requirements/*.txt here",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        raise _UsageError("no files given and no requirements*.txt or requirements/*.txt here")
     paths = [path for path in paths if not config.excluded(path)]
+    return Settings(select, ignore, severity), config, paths
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .report import render
+    from .rules import ERROR, check
+    from .workspace import load
+
+    try:
+        settings, config, paths = _load_settings(args)
+    except _UsageError as exc:
+        print(f"hashpin: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     workspace = load(
         paths, constraint_paths=[*config.constraint_files(), *args.constraints], env=os.environ
     )
-    report = check(workspace, Settings(select, ignore, severity), is_dir=os.path.isdir)
+    report = check(workspace, settings, is_dir=os.path.isdir)
     for path in [path for path in report.files if config.excluded(path)]:
         del report.files[path]
     sys.stdout.write(render(report, args.format))
     return EXIT_FINDINGS if report.count(ERROR) else EXIT_OK
+
+
+def _fix(args: argparse.Namespace) -> int:
+    import difflib
+
+    from . import locations
+    from .cache import Cache, default_cache_dir
+    from .fix import FixOptions, Resolver, Target, run
+    from .index import IndexClient
+    from .report import render
+    from .rules import ERROR
+
+    try:
+        settings, config, paths = _load_settings(args)
+        if args.python_version:
+            from .fix import _major_minor
+
+            _major_minor(args.python_version)
+    except (_UsageError, ValueError) as exc:
+        print(f"hashpin: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    env = os.environ
+    pip_config = locations.read_pip_config(locations.pip_config_files(env))
+    flags = locations.IndexSettings(
+        args.index_url, args.extra_index_url, args.find_links, args.no_index
+    )
+    base = flags.over(locations.from_environment(env)).over(locations.from_pip_config(pip_config))
+    timeout = args.timeout or float(
+        env.get("PIP_TIMEOUT")
+        or env.get("PIP_DEFAULT_TIMEOUT")
+        or pip_config.get("timeout")
+        or pip_config.get("default-timeout")
+        or 15
+    )
+    cert = args.cert or env.get("PIP_CERT") or pip_config.get("cert") or None
+    narrowing = args.platform or args.python_version or args.implementation or args.abi
+    target = (
+        Target(
+            platforms=args.platform,
+            python_version=args.python_version,
+            implementation=args.implementation,
+            abis=args.abi,
+        )
+        if narrowing
+        else None
+    )
+    options = FixOptions(
+        pin=args.pin,
+        pre=args.pre,
+        refresh=args.refresh_hashes,
+        verify=args.verify,
+        strategy=args.index_strategy,
+        target=target,
+        python_version=args.python_version,
+    )
+
+    def note(message: str) -> None:
+        print(f"hashpin: {message}", file=sys.stderr)
+
+    client = IndexClient(timeout=timeout, cert=cert, log=note if args.verbose else None)
+    cache = Cache(None if args.no_cache else (args.cache_dir or default_cache_dir()))
+    resolver = Resolver(
+        client,
+        cache,
+        offline=args.offline,
+        note=note,
+        verbose=args.verbose,
+        progress=_progress if sys.stderr.isatty() else None,
+    )
+    outcome = run(
+        paths,
+        options=options,
+        settings=settings,
+        base=base,
+        resolver=resolver,
+        constraint_paths=[*config.constraint_files(), *args.constraints],
+        env=env,
+        excluded=config.excluded,
+        write=not args.dry_run,
+    )
+    if resolver.progress is not None:
+        sys.stderr.write("\r\033[K")
+    failed = changed = False
+    for result in outcome.files:
+        for error in result.errors:
+            print(f"hashpin: error: {error}", file=sys.stderr)
+        if result.errors:
+            failed = True
+            print(f"hashpin: {result.path} left unchanged", file=sys.stderr)
+        elif result.rendered is not None:
+            changed = True
+            if args.dry_run:
+                before = result.before.decode("utf-8", "replace").splitlines(keepends=True)
+                after = result.rendered.decode("utf-8", "replace").splitlines(keepends=True)
+                sys.stdout.writelines(difflib.unified_diff(before, after, result.path, result.path))
+            else:
+                print(f"Fixing {result.path}")
+    for message in outcome.notes:
+        note(message)
+    sys.stdout.write(render(outcome.report, args.format))
+    return EXIT_FINDINGS if failed or changed or outcome.report.count(ERROR) else EXIT_OK
+
+
+def _progress(done: int, total: int) -> None:
+    sys.stderr.write(f"\rhashpin: fetched {done}/{total} projects")
+    sys.stderr.flush()
 
 
 def _default_paths() -> list[str]:

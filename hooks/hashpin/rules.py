@@ -165,12 +165,15 @@ class Report:
         return sum(1 for finding in self.findings if finding.severity == severity)
 
 
-class _Constraint:
-    __slots__ = ("hashed", "pinned")
+class Constraint:
+    """What the constraints files say about one project."""
+
+    __slots__ = ("hashed", "pinned", "version")
 
     def __init__(self) -> None:
         self.pinned = False
         self.hashed = False
+        self.version: str | None = None  # the exact version pinned, if any
 
 
 def check(
@@ -184,7 +187,7 @@ def check(
     refuses those under --require-hashes, and hashes the same URL if it is a file.
     """
     settings = settings or Settings()
-    constraints = _collect_constraints(workspace)
+    constraints = collect_constraints(workspace)
     report = Report()
     checked: set[str] = set()
     for root in workspace.roots:
@@ -203,16 +206,16 @@ class _State:
     __slots__ = ("constraints", "is_dir", "seen")
 
     def __init__(
-        self, constraints: dict[str, _Constraint], is_dir: Callable[[str], bool] | None
+        self, constraints: dict[str, Constraint], is_dir: Callable[[str], bool] | None
     ) -> None:
         self.constraints = constraints
         self.is_dir = is_dir
         self.seen: set[tuple[str, str | None]] = set()  # (project, marker) already required
 
 
-def _collect_constraints(workspace: Workspace) -> dict[str, _Constraint]:
+def collect_constraints(workspace: Workspace) -> dict[str, Constraint]:
     """Projects that constraints files pin or hash: that counts for their requirements."""
-    constraints: dict[str, _Constraint] = {}
+    constraints: dict[str, Constraint] = {}
     for source in workspace.sources.values():
         if source.role != CONSTRAINTS or source.file is None:
             continue
@@ -225,8 +228,9 @@ def _collect_constraints(workspace: Workspace) -> dict[str, _Constraint]:
                 continue
             if requirement.key is None:
                 continue
-            entry = constraints.setdefault(requirement.key, _Constraint())
+            entry = constraints.setdefault(requirement.key, Constraint())
             entry.pinned |= requirement.is_pinned
+            entry.version = entry.version or requirement.pinned_version
             entry.hashed |= bool(line.options_named("--hash"))
     return constraints
 
@@ -305,7 +309,7 @@ def _check_line(
         findings.append(at("HP103", f"pip ignores {words!r} among the options", line.dropped[0][1]))
     for option in line.options:
         if option.name == "--hash":
-            problem = _digest_problem(option.value or "")
+            problem = digest_problem(option.value or "")
             if problem:
                 findings.append(at("HP006", problem, option.offset, fixable=True))
         elif option.name in ("--index-url", "--extra-index-url", "--find-links") and _insecure(
@@ -396,11 +400,11 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
         findings.append(
             at("HP105", f"{requirement.url} is not served over https", requirement=label)
         )
-    if requirement.url_hash and _digest_problem(":".join(requirement.url_hash)):
+    if requirement.url_hash and digest_problem(":".join(requirement.url_hash)):
         findings.append(
             at(
                 "HP006",
-                _digest_problem(":".join(requirement.url_hash)),
+                digest_problem(":".join(requirement.url_hash)),
                 requirement=label,
                 fixable=True,
             )
@@ -479,7 +483,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
     return findings
 
 
-def _digest_problem(value: str) -> str:
+def digest_problem(value: str) -> str:
     if _VALID_DIGEST_RE.fullmatch(value):
         return ""
     algorithm, _, digest = value.partition(":")

@@ -1,7 +1,7 @@
 """Reading requirements files from disk and following their includes, as pip does.
 
-This is the only module of the check that touches the file system. It never writes
-and never fetches: an include by URL is recorded, not followed.
+This is the only module that reads or writes requirements files. Reading never fetches:
+an include by URL is recorded, not followed. Writing (``fix`` only) is atomic.
 """
 
 from __future__ import annotations
@@ -91,15 +91,20 @@ def load(
     *,
     constraint_paths: Iterable[str] = (),
     env: Mapping[str, str] | None = None,
+    contents: Mapping[str, bytes] | None = None,
 ) -> Workspace:
-    """Read the given files and everything they include."""
+    """Read the given files and everything they include.
+
+    ``contents`` maps absolute paths to bytes to use instead of the file on disk (what a
+    file would hold after a fix that was not written).
+    """
     workspace = Workspace()
     declared_constraints = {os.path.abspath(path) for path in constraint_paths}
     included_as: dict[str, set[bool]] = {}
     for path in paths:
         key = os.path.abspath(path)
         if key not in workspace.sources:
-            _read_tree(workspace, path, key, env, included_as)
+            _read_tree(workspace, path, key, env, included_as, contents or {})
         if key not in workspace.roots:
             workspace.roots.append(key)
     for key, source in workspace.sources.items():
@@ -115,6 +120,7 @@ def _read_tree(
     key: str,
     env: Mapping[str, str] | None,
     included_as: dict[str, set[bool]],
+    contents: Mapping[str, bytes],
 ) -> None:
     # Iterative depth-first walk, so that include chains thousands deep cannot hit the
     # recursion limit. Each entry carries its chain of ancestors, as pip's does, to tell
@@ -124,7 +130,7 @@ def _read_tree(
         path, key, ancestors = stack.pop()
         if key in workspace.sources:
             continue
-        source = workspace.sources[key] = _read(path, key, env)
+        source = workspace.sources[key] = _read(path, key, env, contents.get(key))
         chain = (*ancestors, key)
         children = []
         for include in _resolve_includes(source):
@@ -177,8 +183,11 @@ def _unopenable(path: str) -> str | None:
     return None
 
 
-def _read(path: str, key: str, env: Mapping[str, str] | None) -> Source:
+def _read(path: str, key: str, env: Mapping[str, str] | None, data: bytes | None) -> Source:
     source = Source(path, key)
+    if data is not None:
+        source.file = parse(data, env)
+        return source
     try:
         if os.path.isdir(path):
             source.error = (1, "is a directory, not a requirements file")
@@ -201,3 +210,51 @@ def _read(path: str, key: str, env: Mapping[str, str] | None) -> Source:
     except DecodeError as exc:
         source.error = (exc.line, exc.message)
     return source
+
+
+class ChangedOnDisk(Exception):
+    """The file changed between reading and writing it: it is left as the other writer left it."""
+
+
+def write_atomic(path: str, data: bytes, expected: bytes) -> None:
+    """Replace the file's bytes with ``data``, all or nothing.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk, take the
+    file's mode, and are renamed over it, so a crash at any point leaves either the old
+    file or the new one. A symbolic link is kept: its target is replaced. Raises
+    ChangedOnDisk (writing nothing) if the file no longer holds ``expected``.
+    """
+    import contextlib
+    import stat
+    import tempfile
+
+    target = os.path.realpath(path)
+    with open(target, "rb") as stream:
+        if stream.read() != expected:
+            raise ChangedOnDisk(path)
+        mode = stat.S_IMODE(os.fstat(stream.fileno()).st_mode)
+    folder = os.path.dirname(target)
+    handle, temporary = tempfile.mkstemp(
+        dir=folder, prefix="." + os.path.basename(target) + ".", suffix=".hashpin-tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    try:  # make the rename itself durable where the platform allows it
+        directory = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(directory)
+    except OSError:
+        pass
+    finally:
+        os.close(directory)

@@ -1,0 +1,109 @@
+"""The on-disk cache of ``hashpin fix``: project pages and file digests.
+
+Files on an index never change once uploaded, so a digest computed from a file's bytes is
+kept for good, keyed by the file's URL and the algorithm. Project pages do change (new
+uploads), so they are kept with their ETag / Last-Modified and revalidated, never trusted.
+
+Several processes may share the folder (pre-commit runs hooks in parallel): every entry
+is written to a temporary file and renamed into place, so a reader sees a whole entry or
+none, and an unreadable entry is treated as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+
+from .index import ProjectPage, normalize_project_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+_LAYOUT = "v1"
+
+
+def default_cache_dir() -> str:
+    """The user's cache folder for hashpin, as platform conventions place it."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+        return os.path.join(base, "hashpin", "Cache")
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/hashpin")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "hashpin")
+
+
+class Cache:
+    """A cache folder; ``Cache(None)`` is a cache that holds nothing (``--no-cache``)."""
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: str | None) -> None:
+        self.root = None if root is None else os.path.join(root, _LAYOUT)
+
+    def load_page(self, index_url: str, project: str) -> ProjectPage | None:
+        data = self._load(self._page_path(index_url, project))
+        if data is None:
+            return None
+        try:
+            return ProjectPage.from_dict(data)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def store_page(self, index_url: str, project: str, page: ProjectPage) -> None:
+        self._store(self._page_path(index_url, project), page.to_dict())
+
+    def load_digest(self, url: str, algorithm: str) -> str | None:
+        data = self._load(self._digest_path(url, algorithm))
+        digest = data.get("digest") if data is not None else None
+        return digest if isinstance(digest, str) and data and data.get("url") == url else None
+
+    def store_digest(self, url: str, algorithm: str, digest: str) -> None:
+        entry = {"url": url, "algorithm": algorithm, "digest": digest}
+        self._store(self._digest_path(url, algorithm), entry)
+
+    def _page_path(self, index_url: str, project: str) -> str | None:
+        return self._path("pages", f"{index_url.rstrip('/')}/{normalize_project_name(project)}")
+
+    def _digest_path(self, url: str, algorithm: str) -> str | None:
+        return self._path("digests", f"{algorithm} {url}")
+
+    def _path(self, kind: str, key: str) -> str | None:
+        if self.root is None:
+            return None
+        name = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return os.path.join(self.root, kind, name[:2], name + ".json")
+
+    @staticmethod
+    def _load(path: str | None) -> dict[str, object] | None:
+        if path is None:
+            return None
+        try:
+            with open(path, encoding="utf-8") as stream:
+                data = json.load(stream)
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    @staticmethod
+    def _store(path: str | None, data: Mapping[str, object]) -> None:
+        """Write one entry atomically; a cache that cannot be written is only slower."""
+        if path is None:
+            return
+        folder = os.path.dirname(path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(data, stream, separators=(",", ":"))
+                os.replace(temporary, path)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError:
+            pass

@@ -1,0 +1,977 @@
+"""``hashpin fix``: pin and hash requirements from the index pip would use, in place.
+
+The fix is driven by ``check``'s findings, so it repairs exactly what the check reports
+(suppressed lines and deselected rules included), in three steps:
+
+1. plan: one :class:`Task` per logical line to change (add or refresh hashes, pin, drop
+   hashes pip ignores) -- pure;
+2. resolve: fetch the project pages and digests the tasks need, concurrently, through the
+   cache -- the only step with I/O, behind :class:`Resolver`;
+3. render: rewrite each changed logical line in pip-compile's layout -- pure.
+
+A file is written only if every task of that file succeeded (all-or-nothing per file).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .index import ARCHIVE_SUFFIXES, DistFile, IndexRequestError, NotModified, redact_url
+from .locations import FIND_LINKS, Location
+from .reqfile import Line, comment_start, parse_text
+from .requirement import (
+    NAMED,
+    URL,
+    InvalidRequirement,
+    canonical_name,
+    find_hash_fragment,
+    interpret,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from packaging.specifiers import SpecifierSet
+    from packaging.tags import Tag
+    from packaging.version import Version
+
+    from .cache import Cache
+    from .index import IndexClient, ProjectPage
+    from .locations import IndexSettings
+    from .requirement import Requirement
+    from .rules import Report, Settings
+    from .workspace import Source, Workspace
+
+FIRST_INDEX = "first-index"
+BEST_MATCH = "unsafe-best-match"
+STRATEGIES = (FIRST_INDEX, BEST_MATCH)
+HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # what pip accepts; md5/sha1 never written
+DEFAULT_INDENT = "    "
+_HASH_IN_COMMENT_RE = re.compile(r"\s*--hash(?:=|\s+)\S*")
+_FRAGMENT_HASH_PARAMETER_RE = re.compile(
+    r"(?<=[#&])(?:sha512|sha384|sha256|sha224|sha1|md5)=[^&\s]*&?"
+)
+_EMPTY_FRAGMENT_RE = re.compile(r"[#&](?=\s|$)")
+_NAME_EXTRAS_RE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?")
+_TAG_INTERPRETER_RE = re.compile(r"([a-z]+)(\d*)")
+_MANYLINUX_ALIASES = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12",
+                      "manylinux2014": "manylinux_2_17"}  # fmt: skip
+_GLIBC_STYLE_RE = re.compile(r"(manylinux|musllinux)_(\d+)_(\d+)_(.+)")
+_MACOS_RE = re.compile(r"macosx_(\d+)_(\d+)_(.+)")
+
+# What a task does to its line.
+HASH = "hash"  # a pinned named requirement: write the hashes of that version's files
+PIN = "pin"  # an unpinned one (--pin): choose a version, then as HASH
+DOWNLOAD = "download"  # a direct URL: download it and write its hash
+
+
+class FixOptions:
+    """What the user asked of ``fix``, beyond where the index is."""
+
+    __slots__ = ("pin", "pre", "python_version", "refresh", "strategy", "target", "verify")
+
+    def __init__(
+        self,
+        *,
+        pin: bool = False,
+        pre: bool = False,
+        refresh: bool = False,
+        verify: bool = False,
+        strategy: str = FIRST_INDEX,
+        target: Target | None = None,
+        python_version: str | None = None,
+    ) -> None:
+        self.pin = pin
+        self.pre = pre
+        self.refresh = refresh
+        self.verify = verify
+        self.strategy = strategy
+        self.target = target
+        self.python_version = python_version  # for requires-python when pinning
+
+
+class Task:
+    """One logical line to rewrite, and what resolving it produced."""
+
+    __slots__ = (
+        "action",
+        "error",
+        "hashes",
+        "label",
+        "line",
+        "locations",
+        "orphans",
+        "pre",
+        "requirement",
+        "source",
+        "version",
+    )
+
+    def __init__(self, source: Source, line: Line, requirement: Requirement, action: str) -> None:
+        self.source = source
+        self.line = line
+        self.requirement = requirement
+        self.action = action
+        self.label = requirement.name or line.args
+        self.version: str | None = requirement.pinned_version
+        self.locations: list[Location] = []
+        self.pre = False  # the file asks for pre-releases (--pre)
+        self.orphans: list[Line] = []  # hash-only lines that belong to this requirement
+        self.hashes: list[str] = []
+        self.error: str | None = None
+
+    @property
+    def key(self) -> str:
+        return canonical_name(self.requirement.name or "")
+
+    def fail(self, reason: str) -> None:
+        if self.error is None:
+            self.error = reason
+
+
+class FileResult:
+    """What ``fix`` did to one file."""
+
+    __slots__ = ("before", "errors", "path", "rendered")
+
+    def __init__(self, path: str, before: bytes) -> None:
+        self.path = path
+        self.before = before
+        self.rendered: bytes | None = None  # the new bytes, when they differ
+        self.errors: list[str] = []  # why the file was left untouched
+
+    @property
+    def changed(self) -> bool:
+        return self.rendered is not None and not self.errors
+
+
+# -- plan -------------------------------------------------------------------------------------
+
+_FIXED_BY_HASHING = frozenset({"HP002", "HP006", "HP102", "HP106"})
+_FIXED_BY_PINNING = frozenset({"HP001", "HP101"})
+
+
+def plan(
+    workspace: Workspace,
+    report: Report,
+    options: FixOptions,
+    locations_for: Callable[[Source], list[Location]],
+    constraint_pins: Mapping[str, str],
+    notes: list[str],
+) -> dict[str, list[Task]]:
+    """The tasks of each requirements file, keyed by the file's path.
+
+    ``notes`` receives one line per finding the fix would repair but cannot.
+    """
+    from .workspace import REQUIREMENTS
+
+    tasks_by_path: dict[str, list[Task]] = {}
+    for source in workspace.sources.values():
+        if source.file is None or source.role != REQUIREMENTS or source.path not in report.files:
+            continue
+        lines = [line for line in source.file.lines if not line.is_blank or line.comment]
+        by_end = {line.end: line for line in lines}
+        wanted: dict[int, set[str]] = {}
+        for finding in report.files[source.path]:
+            if finding.code in _FIXED_BY_HASHING or (
+                options.pin and finding.code in _FIXED_BY_PINNING
+            ):
+                wanted.setdefault(finding.end_line, set()).add(finding.code)
+        if options.refresh:
+            for line in lines:
+                if line.args and line.options_named("--hash"):
+                    wanted.setdefault(line.end, set())
+        pre = options.pre or any(line.options_named("--pre") for line in lines)
+        tasks: dict[int, Task] = {}
+        for end in sorted(wanted):
+            line = by_end[end]
+            if not line.args:  # --hash on a line without a requirement: give it to the last one
+                owner = _owner_of_orphan(lines, line)
+                if owner is None:
+                    notes.append(
+                        f"{source.path}:{line.number}: --hash on a line without a requirement "
+                        "left as it is: no requirement line before it to attach it to"
+                    )
+                    continue
+                task = tasks.get(owner.end) or _task_for(source, owner, options, constraint_pins)
+                if task is None:
+                    continue
+                tasks[owner.end] = task
+                task.orphans.append(line)
+                continue
+            task = tasks.get(line.end) or _task_for(source, line, options, constraint_pins)
+            if task is not None:
+                tasks[line.end] = task
+        for task in tasks.values():
+            task.pre = pre
+            task.locations = locations_for(source)
+        if tasks:
+            tasks_by_path[source.path] = [tasks[end] for end in sorted(tasks)]
+    return tasks_by_path
+
+
+def _owner_of_orphan(lines: list[Line], orphan: Line) -> Line | None:
+    """The requirement line an option-only ``--hash`` line was meant to continue."""
+    if orphan.options_named("--editable") or any(
+        option.name != "--hash" for option in orphan.options
+    ):
+        return None
+    index = lines.index(orphan)
+    for previous in reversed(lines[:index]):
+        if previous.args:
+            return previous
+        if not previous.is_blank and not all(o.name == "--hash" for o in previous.options):
+            return None
+    return None
+
+
+def _task_for(
+    source: Source, line: Line, options: FixOptions, constraint_pins: Mapping[str, str]
+) -> Task | None:
+    if line.error is not None or line.dropped:
+        return None  # pip refuses or drops part of the line: the user must look at it
+    try:
+        requirement = interpret(line.args)
+    except InvalidRequirement:
+        return None
+    if requirement.kind == URL:
+        return Task(source, line, requirement, DOWNLOAD)
+    if requirement.kind != NAMED:
+        return None
+    task = Task(source, line, requirement, HASH)
+    if requirement.pinned_version is None:
+        pinned_by_constraint = constraint_pins.get(task.key)
+        if options.pin and (not requirement.is_pinned or requirement.is_wildcard_pin):
+            task.action = PIN
+        elif pinned_by_constraint is not None and not requirement.specifiers:
+            task.version = pinned_by_constraint
+        else:
+            return None
+    return task
+
+
+# -- resolve ----------------------------------------------------------------------------------
+
+
+class Resolver:
+    """Fetches what tasks need: project pages (revalidated through the cache) and digests.
+
+    Every project page and download runs in a thread pool; errors are recorded on the
+    tasks, never raised. ``note`` receives warnings and, with ``verbose``, which source
+    answered for which project.
+    """
+
+    def __init__(
+        self,
+        client: IndexClient,
+        cache: Cache,
+        *,
+        offline: bool = False,
+        note: Callable[[str], None] | None = None,
+        verbose: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        max_workers: int = 16,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.offline = offline
+        self.note = note or (lambda message: None)
+        self.verbose = verbose
+        self.progress = progress
+        self.max_workers = max_workers
+
+    def resolve(self, tasks: list[Task], options: FixOptions) -> None:
+        named = [task for task in tasks if task.action in (HASH, PIN)]
+        listings = self._fetch_listings(named)
+        files_by_task: dict[int, list[DistFile]] = {}
+        for task in named:
+            files = self._choose_files(task, listings, options)
+            if files is not None:
+                files_by_task[id(task)] = files
+        downloads = [task for task in tasks if task.action == DOWNLOAD]
+        wanted = [f for files in files_by_task.values() for f in files]
+        digests = self._digests(wanted, options.verify, refresh=False)
+        direct = self._direct_digests(downloads, refresh=options.refresh)
+        for task in named:
+            files = files_by_task.get(id(task))
+            if files is None:
+                continue
+            hashes = []
+            for dist in files:
+                outcome = digests[dist.url]
+                if isinstance(outcome, Exception):
+                    task.fail(f"{dist.filename}: {outcome}")
+                else:
+                    hashes.append(outcome)
+            task.hashes = sorted(set(hashes))
+        for task in downloads:
+            outcome = direct[task]
+            if isinstance(outcome, Exception):
+                task.fail(str(outcome))
+            else:
+                task.hashes = [outcome]
+
+    # Project listings, per (location, project).
+
+    def _fetch_listings(
+        self, tasks: list[Task]
+    ) -> dict[tuple[Location, str], list[DistFile] | IndexRequestError]:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        wanted = {(location, task.key) for task in tasks for location in task.locations}
+        find_links = {location for location, _ in wanted if location.kind == FIND_LINKS}
+        projects = {key for _, key in wanted}
+        listings: dict[tuple[Location, str], list[DistFile] | IndexRequestError] = {}
+        if not wanted:
+            return listings
+        workers = max(1, min(self.max_workers, len(wanted)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="hashpin-fix") as pool:
+            link_futures = {pool.submit(self._find_links, loc): loc for loc in find_links}
+            page_futures = {
+                pool.submit(self._project_files, location, key): (location, key)
+                for location, key in sorted(wanted, key=lambda item: (item[1], item[0].url))
+                if location.kind != FIND_LINKS
+            }
+            done_projects: dict[str, int] = {key: 0 for key in projects}
+            needed = {key: sum(1 for _, k in wanted if k == key) for key in projects}
+            finished = 0
+            for future in as_completed([*page_futures, *link_futures]):
+                if future in link_futures:
+                    location = link_futures[future]
+                    outcome = _outcome(future.result)
+                    for key in projects:
+                        if (location, key) in wanted:
+                            listings[(location, key)] = (
+                                outcome
+                                if isinstance(outcome, IndexRequestError)
+                                else [f for f in outcome if _project_of(f.filename, key)]
+                            )
+                            done_projects[key] += 1
+                else:
+                    location, key = page_futures[future]
+                    listings[(location, key)] = _outcome(future.result)
+                    done_projects[key] += 1
+                now = sum(1 for key in projects if done_projects[key] >= needed[key])
+                if now != finished and self.progress is not None:
+                    finished = now
+                    self.progress(finished, len(projects))
+        return listings
+
+    def _project_files(self, location: Location, key: str) -> list[DistFile]:
+        page = self._project_page(location.url, key)
+        return page.files
+
+    def _project_page(self, index_url: str, key: str) -> ProjectPage:
+        cached = self.cache.load_page(index_url, key)
+        if self.offline:
+            if cached is None:
+                raise IndexRequestError(
+                    index_url, f"{key} is not in the cache (--offline)", kind="offline"
+                )
+            return cached
+        if cached is not None and (cached.etag or cached.last_modified):
+            fresh = self.client.revalidate_project_page(
+                index_url, key, etag=cached.etag, last_modified=cached.last_modified
+            )
+            if isinstance(fresh, NotModified):
+                return cached
+            page = fresh
+        else:
+            page = self.client.project_page(index_url, key)
+        self.cache.store_page(index_url, key, page)
+        return page
+
+    def _find_links(self, location: Location) -> list[DistFile]:
+        if self.offline and "://" in location.url and not location.url.startswith("file:"):
+            raise IndexRequestError(location.url, "not available with --offline", kind="offline")
+        return self.client.find_links(location.url).files
+
+    def _choose_files(
+        self,
+        task: Task,
+        listings: Mapping[tuple[Location, str], list[DistFile] | IndexRequestError],
+        options: FixOptions,
+    ) -> list[DistFile] | None:
+        """The files of the task's version on the location that supplies its project."""
+        found: list[tuple[Location, list[DistFile]]] = []
+        for location in task.locations:
+            outcome = listings[(location, task.key)]
+            if isinstance(outcome, IndexRequestError):
+                if outcome.kind == "not-found":
+                    continue
+                # An earlier index failing must not hand the project to a later one.
+                task.fail(f"{redact_url(location.url)}: {_reason(outcome)}")
+                return None
+            if outcome:
+                found.append((location, outcome))
+        if not found:
+            searched = ", ".join(redact_url(location.url) for location in task.locations)
+            task.fail(f"no index or find-links source has {task.label} (searched {searched})")
+            return None
+        if options.strategy == FIRST_INDEX:
+            if len(found) > 1:
+                others = ", ".join(redact_url(location.url) for location, _ in found[1:])
+                self.note(
+                    f"warning: {task.key} is also on {others}; using only "
+                    f"{redact_url(found[0][0].url)}, the first source that has it"
+                )
+            found = found[:1]
+        files = [dist for _, listed in found for dist in listed]
+        where = " and ".join(redact_url(location.url) for location, _ in found)
+        if task.action == PIN:
+            chosen = choose_version(
+                files,
+                task.key,
+                _specifier(task.requirement),
+                allow_pre=task.pre,
+                python_version=options.python_version,
+            )
+            if chosen is None:
+                task.fail(f"no version of {task.key} on {where} satisfies {task.line.args!r}")
+                return None
+            task.version = str(chosen)
+        assert task.version is not None
+        version_files = files_of_version(files, task.key, task.version, task.requirement)
+        if not version_files:
+            task.fail(f"{where} has no file of {task.key} {task.version}")
+            return None
+        if all(dist.yanked for dist in version_files):
+            reason = next((d.yanked_reason for d in version_files if d.yanked_reason), None)
+            self.note(
+                f"warning: {task.key} {task.version} is yanked" + (f" ({reason})" if reason else "")
+            )
+        if options.target is not None:
+            version_files = [
+                dist for dist in version_files if options.target.admits(dist.filename, task.key)
+            ]
+            if not version_files:
+                task.fail(f"no file of {task.key} {task.version} matches the target platform")
+                return None
+        if self.verbose:
+            self.note(f"{task.key} {task.version}: {len(version_files)} files from {where}")
+        return version_files
+
+    # Digests.
+
+    def _digests(
+        self, files: Iterable[DistFile], verify: bool, *, refresh: bool
+    ) -> dict[str, str | IndexRequestError]:
+        """``algorithm:hexdigest`` per file URL: the index's own digest when it gives a
+        strong one (unless verifying), else the cached or freshly computed digest."""
+        results: dict[str, str | IndexRequestError] = {}
+        to_hash: dict[str, tuple[str, str | None]] = {}
+        for dist in files:
+            algorithm = next((a for a in HASH_ALGORITHMS if a in dist.hashes), "sha256")
+            claimed = dist.hashes.get(algorithm)
+            if claimed is not None and not verify:
+                results[dist.url] = f"{algorithm}:{claimed}"
+            else:
+                to_hash[dist.url] = (algorithm, claimed)
+        computed = self._hash_urls({url: alg for url, (alg, _) in to_hash.items()}, refresh)
+        for url, (algorithm, claimed) in to_hash.items():
+            outcome = computed[url]
+            if isinstance(outcome, IndexRequestError):
+                results[url] = outcome
+            elif claimed is not None and claimed.lower() != outcome:
+                results[url] = IndexRequestError(
+                    url,
+                    f"the index says {algorithm}:{claimed} but the file's bytes hash to "
+                    f"{algorithm}:{outcome}",
+                    kind="mismatch",
+                )
+            else:
+                results[url] = f"{algorithm}:{outcome}"
+        return results
+
+    def _direct_digests(
+        self, tasks: list[Task], *, refresh: bool
+    ) -> dict[Task, str | IndexRequestError]:
+        urls = {task: direct_url(task.requirement.url or "") for task in tasks}
+        computed = self._hash_urls({url: "sha256" for url in urls.values()}, refresh)
+        return {
+            task: outcome if isinstance(outcome, IndexRequestError) else f"sha256:{outcome}"
+            for task, outcome in ((task, computed[url]) for task, url in urls.items())
+        }
+
+    def _hash_urls(
+        self, algorithms: Mapping[str, str], refresh: bool
+    ) -> dict[str, str | IndexRequestError]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def digest(url: str) -> str:
+            algorithm = algorithms[url]
+            remote = not url.startswith("file:")  # local files may change: always hash them
+            if remote and not refresh:
+                cached = self.cache.load_digest(url, algorithm)
+                if cached is not None:
+                    return cached
+            if self.offline and remote:
+                raise IndexRequestError(url, "not in the cache (--offline)", kind="offline")
+            value = self.client.download_digest(url, algorithm).hexdigest
+            if remote:
+                self.cache.store_digest(url, algorithm, value)
+            return value
+
+        if not algorithms:
+            return {}
+        workers = max(1, min(self.max_workers, len(algorithms)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="hashpin-hash") as pool:
+            futures = {url: pool.submit(digest, url) for url in algorithms}
+            return {url: _outcome(future.result) for url, future in futures.items()}
+
+
+def _outcome(result: Callable[[], _T]) -> _T | IndexRequestError:
+    try:
+        return result()
+    except IndexRequestError as error:
+        return error
+
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
+
+
+def _reason(error: IndexRequestError) -> str:
+    return str(error.args[0]) if error.args else error.kind
+
+
+def direct_url(url: str) -> str:
+    """The URL to download for a direct requirement: no fragment; a path made a file: URL."""
+    from pathlib import Path
+
+    url = url.split("#", 1)[0]
+    if "://" in url or url.lower().startswith("file:"):
+        return url
+    return Path(url).resolve().as_uri()
+
+
+# -- versions and files ----------------------------------------------------------------------
+
+
+def _specifier(requirement: Requirement) -> SpecifierSet:
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(",".join(op + version for op, version in requirement.specifiers))
+
+
+def parse_version(filename: str, key: str) -> tuple[Version, frozenset[Tag] | None] | None:
+    """The version (and, for a wheel, the tags) of a distribution file of project ``key``.
+
+    None when the file is not one of that project's, or its name is invalid.
+    """
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from packaging.version import InvalidVersion, Version
+
+    lowered = filename.lower()
+    if lowered.endswith(".whl"):
+        try:
+            name, version, _, tags = parse_wheel_filename(filename)
+        except (InvalidWheelFilename, InvalidVersion):
+            return None
+        return (version, tags) if canonical_name(name) == key else None
+    suffix = next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
+    if suffix is None:
+        return None
+    stem = filename[: -len(suffix)]
+    dash = stem.find("-")
+    while dash > 0:
+        if canonical_name(stem[:dash]) == key:
+            try:
+                return Version(stem[dash + 1 :]), None
+            except InvalidVersion:
+                return None
+        dash = stem.find("-", dash + 1)
+    return None
+
+
+def _project_of(filename: str, key: str) -> bool:
+    return parse_version(filename, key) is not None
+
+
+def files_of_version(
+    files: Iterable[DistFile], key: str, version: str, requirement: Requirement
+) -> list[DistFile]:
+    """Every file pip could pick for ``==version``: local versions (``1.0+cpu``) and
+    other spellings of it (``1.0.0``) included, as PEP 440 matching has it."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    arbitrary = requirement.specifiers[:1] and requirement.specifiers[0][0] == "==="
+    operator = "===" if arbitrary else "=="
+    try:
+        specifier = SpecifierSet(operator + version)
+    except InvalidSpecifier:
+        return []
+    chosen = []
+    for dist in files:
+        parsed = parse_version(dist.filename, key)
+        if parsed is not None and specifier.contains(parsed[0], prereleases=True):
+            chosen.append(dist)
+    return chosen
+
+
+def choose_version(
+    files: Iterable[DistFile],
+    key: str,
+    specifier: SpecifierSet,
+    *,
+    allow_pre: bool,
+    python_version: str | None,
+) -> Version | None:
+    """The newest version the specifier allows that is not yanked, not a pre-release
+    (unless allowed or the specifier names one) and whose requires-python admits the
+    target Python."""
+    import platform
+
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    python = Version(python_version or platform.python_version())
+    allow_pre = allow_pre or bool(specifier.prereleases)
+    by_version: dict[Version, list[DistFile]] = {}
+    for dist in files:
+        parsed = parse_version(dist.filename, key)
+        if parsed is not None:
+            by_version.setdefault(parsed[0], []).append(dist)
+    for version in sorted(by_version, reverse=True):
+        if version.is_prerelease and not allow_pre:
+            continue
+        if not specifier.contains(version, prereleases=True):
+            continue
+        dists = by_version[version]
+        if all(dist.yanked for dist in dists):
+            continue
+        for dist in dists:
+            if dist.yanked:
+                continue
+            try:
+                admitted = dist.requires_python is None or SpecifierSet(
+                    dist.requires_python
+                ).contains(python, prereleases=True)
+            except InvalidSpecifier:
+                admitted = True  # pip ignores a requires-python it cannot parse
+            if admitted:
+                return version
+    return None
+
+
+class Target:
+    """The platforms, Python version, implementation and ABIs to keep wheels for.
+
+    A dimension left as None admits everything. sdists are always kept (pip may build
+    them anywhere). Platform tags match as pip's installers match them: ``manylinux`` and
+    ``musllinux`` of an older or equal glibc/musl, macOS of an older or equal release.
+    """
+
+    __slots__ = ("abis", "implementation", "platforms", "python")
+
+    def __init__(
+        self,
+        *,
+        platforms: Iterable[str] = (),
+        python_version: str | None = None,
+        implementation: str | None = None,
+        abis: Iterable[str] = (),
+    ) -> None:
+        self.platforms = [_platform_alias(p) for p in platforms]
+        self.python = _major_minor(python_version) if python_version else None
+        self.implementation = implementation
+        self.abis = list(abis)
+
+    def admits(self, filename: str, key: str) -> bool:
+        parsed = parse_version(filename, key)
+        if parsed is None or parsed[1] is None:
+            return True  # an sdist
+        return any(self._admits_tag(tag) for tag in parsed[1])
+
+    def _admits_tag(self, tag: Tag) -> bool:
+        if (
+            self.platforms
+            and tag.platform != "any"
+            and not any(_platform_admits(p, tag.platform) for p in self.platforms)
+        ):
+            return False
+        stable_abi = tag.abi == "abi3" and any(abi.startswith("cp") for abi in self.abis)
+        if self.abis and tag.abi != "none" and tag.abi not in self.abis and not stable_abi:
+            return False
+        match = _TAG_INTERPRETER_RE.fullmatch(tag.interpreter)
+        if match is None:
+            return False
+        implementation, digits = match.groups()
+        if self.implementation and implementation not in ("py", self.implementation):
+            return False
+        if self.python is None or not digits:
+            return True
+        major, minor = int(digits[0]), int(digits[1:] or -1)
+        if implementation == "py":
+            return major == self.python[0] and minor <= self.python[1]
+        if tag.abi == "abi3":
+            return major == self.python[0] and minor <= self.python[1]
+        return (major, minor) == self.python
+
+
+def _major_minor(version: str) -> tuple[int, int]:
+    parts = version.split(".")
+    if len(parts) == 1 and len(parts[0]) > 1:  # "311", as pip's --python-version allows
+        parts = [parts[0][0], parts[0][1:]]
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        raise ValueError(f"invalid Python version {version!r}") from None
+
+
+def _platform_alias(platform: str) -> str:
+    platform = platform.lower().replace("-", "_").replace(".", "_")
+    for legacy, modern in _MANYLINUX_ALIASES.items():
+        if platform.startswith(legacy + "_"):
+            return modern + platform[len(legacy) :]
+    return platform
+
+
+def _platform_admits(target: str, wheel: str) -> bool:
+    wheel = _platform_alias(wheel)
+    if wheel == target:
+        return True
+    target_glibc, wheel_glibc = _GLIBC_STYLE_RE.fullmatch(target), _GLIBC_STYLE_RE.fullmatch(wheel)
+    if target_glibc and wheel_glibc:
+        t_kind, t_major, t_minor, t_arch = target_glibc.groups()
+        w_kind, w_major, w_minor, w_arch = wheel_glibc.groups()
+        return (t_kind, t_arch) == (w_kind, w_arch) and (int(w_major), int(w_minor)) <= (
+            int(t_major),
+            int(t_minor),
+        )
+    target_mac, wheel_mac = _MACOS_RE.fullmatch(target), _MACOS_RE.fullmatch(wheel)
+    if target_mac and wheel_mac:
+        t_major, t_minor, t_arch = target_mac.groups()
+        w_major, w_minor, w_arch = wheel_mac.groups()
+        arch_ok = w_arch == t_arch or (
+            w_arch == "universal2" and t_arch in ("x86_64", "arm64", "universal2")
+        )
+        return arch_ok and (int(w_major), int(w_minor)) <= (int(t_major), int(t_minor))
+    return False
+
+
+# -- render -----------------------------------------------------------------------------------
+
+
+def render_task(task: Task, default_newline: str) -> str:
+    """The new text of the task's logical line, in pip-compile's layout."""
+    return render_line(
+        task.line.raw,
+        hashes=task.hashes,
+        version=task.version if task.action == PIN else None,
+        strip_url_hash=task.action == DOWNLOAD,
+        indent=_hash_indent([task.line, *task.orphans]),
+        default_newline=default_newline,
+    )
+
+
+def render_line(
+    raw: str,
+    *,
+    hashes: list[str],
+    version: str | None = None,
+    strip_url_hash: bool = False,
+    indent: str = DEFAULT_INDENT,
+    default_newline: str = "\n",
+) -> str:
+    """Rewrite one logical requirement line: its requirement as written (re-pinned to
+    ``version`` when given), its other options, ``hashes`` one per line, then its inline
+    comment (without any ``--hash`` pip would ignore there) and its own line ending.
+
+    The text is re-read without ``${VAR}`` expansion, so variables stay as written.
+    """
+    physical = raw.splitlines(keepends=True)
+    first, last = physical[0], physical[-1]
+    ending = last[len(last.splitlines()[0]) :] if last.splitlines() else last
+    first_ending = first[len(first.splitlines()[0]) :] if first.splitlines() else ""
+    newline = first_ending if first_ending in ("\n", "\r\n", "\r") else default_newline
+    parsed = next(line for line in parse_text(raw) if line.args)
+    requirement = parsed.args
+    if version is not None:
+        requirement = _repin(requirement, version)
+    if strip_url_hash and _bad_url_hash(requirement):
+        requirement = _strip_hash_fragment(requirement)
+    kept = [_render_option(o.name, o.value) for o in parsed.options if o.name != "--hash"]
+    head = first[: len(first) - len(first.lstrip())] + " ".join([requirement, *kept])
+    comment = _comment_of(parsed, raw)
+    body = (" \\" + newline).join([head, *(indent + "--hash=" + h for h in hashes)])
+    return body + comment + ending
+
+
+def _bad_url_hash(requirement: str) -> bool:
+    from .rules import digest_problem
+
+    fragment = find_hash_fragment(requirement)
+    return fragment is not None and bool(digest_problem(":".join(fragment)))
+
+
+def _strip_hash_fragment(requirement: str) -> str:
+    """Drop ``#sha256=...``-style parameters (a malformed one can never match)."""
+    requirement = _FRAGMENT_HASH_PARAMETER_RE.sub("", requirement)
+    return _EMPTY_FRAGMENT_RE.sub("", requirement)
+
+
+def _repin(requirement: str, version: str) -> str:
+    """``name[extras] <specifiers> ; marker`` with the specifiers replaced by ``==version``."""
+    match = _NAME_EXTRAS_RE.match(requirement)
+    assert match is not None  # a named requirement starts with its name
+    semicolon = requirement.find(";")
+    if semicolon < 0:
+        return match.group().rstrip() + "==" + version
+    marker_at = len(requirement[:semicolon].rstrip())
+    return match.group().rstrip() + "==" + version + requirement[marker_at:]
+
+
+def _render_option(name: str, value: str | None) -> str:
+    import shlex
+
+    return name if value is None else f"{name}={shlex.quote(value)}"
+
+
+def _comment_of(parsed: Line, raw: str) -> str:
+    """The inline comment with the whitespace before it, as written."""
+    if not parsed.comment:
+        return ""
+    joined = "".join(
+        piece.rstrip("\r\n").strip("\\") if index < len(raw.splitlines()) - 1 else piece
+        for index, piece in enumerate(raw.splitlines())
+    )
+    cut = comment_start(joined)
+    comment = joined[cut:].rstrip() if cut >= 0 else "  " + parsed.comment
+    if "--hash" in comment:
+        comment = _HASH_IN_COMMENT_RE.sub("", comment).rstrip()
+        if comment.strip() == "#":
+            return ""
+    return comment
+
+
+def _hash_indent(lines: list[Line]) -> str:
+    """The indentation of the existing hash lines, so a refreshed block keeps its look."""
+    for line in lines:
+        for physical in line.raw.splitlines()[1:] if line.args else line.raw.splitlines():
+            stripped = physical.lstrip()
+            if stripped.startswith("--hash"):
+                return physical[: len(physical) - len(stripped)]
+    return DEFAULT_INDENT
+
+
+def newline_of(text: str) -> str:
+    """The file's line ending: that of its first line, else LF."""
+    for ending in ("\r\n", "\n", "\r"):
+        position = text.find(ending[0])
+        if position >= 0:
+            return "\r\n" if text.startswith("\r\n", position) else text[position]
+    return "\n"
+
+
+def apply(tasks: list[Task], lines: list[Line], default_newline: str) -> list[Line]:
+    """The file's logical lines with each task's line rewritten and its orphans dropped."""
+    replaced = {id(task.line): render_task(task, default_newline) for task in tasks}
+    dropped = {id(orphan) for task in tasks for orphan in task.orphans}
+    result = []
+    for line in lines:
+        if id(line) in dropped:
+            continue
+        if id(line) in replaced:
+            line = Line(line.number, line.end, replaced[id(line)])
+        result.append(line)
+    return result
+
+
+# -- the whole run ----------------------------------------------------------------------------
+
+
+class Outcome:
+    """What a ``fix`` run did: per file results, notes, and the check of the result."""
+
+    __slots__ = ("files", "notes", "report")
+
+    def __init__(self, files: list[FileResult], notes: list[str], report: Report) -> None:
+        self.files = files
+        self.notes = notes
+        self.report = report
+
+
+def run(
+    paths: list[str],
+    *,
+    options: FixOptions,
+    settings: Settings,
+    base: IndexSettings,
+    resolver: Resolver,
+    constraint_paths: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+    excluded: Callable[[str], bool] = lambda path: False,
+    write: bool = True,
+) -> Outcome:
+    """Check the files, fix what can be fixed, write (unless not ``write``), check again."""
+    import os
+
+    from .rules import check, collect_constraints
+    from .workspace import ChangedOnDisk, load, write_atomic
+
+    constraint_paths = list(constraint_paths)
+    workspace = load(paths, constraint_paths=constraint_paths, env=env)
+    report = check(workspace, settings, is_dir=os.path.isdir)
+    for path in [path for path in report.files if excluded(path)]:
+        del report.files[path]
+    pins = {
+        key: entry.version
+        for key, entry in collect_constraints(workspace).items()
+        if entry.version is not None
+    }
+    order: dict[str, list[Location]] = {}
+    for root in workspace.roots:
+        walk = workspace.walk(root)
+        locations = base.search_order(
+            (os.path.dirname(s.path), s.file.lines) for s in walk if s.file is not None
+        )
+        for source in walk:
+            order.setdefault(source.key, locations)
+    notes: list[str] = []
+    tasks_by_path = plan(workspace, report, options, lambda s: order[s.key], pins, notes)
+    resolver.resolve([task for tasks in tasks_by_path.values() for task in tasks], options)
+    results: list[FileResult] = []
+    contents: dict[str, bytes] = {}
+    for source in workspace.sources.values():
+        tasks = tasks_by_path.get(source.path)
+        if not tasks or source.file is None:
+            continue
+        before = source.file.render()
+        result = FileResult(source.path, before)
+        results.append(result)
+        for task in tasks:
+            if task.error is not None:
+                where = f"{source.path}:{task.line.number}"
+                result.errors.append(f"{where}: {task.label}: {task.error}")
+        if result.errors:
+            continue
+        text = source.file.text
+        lines = apply(tasks, source.file.lines, newline_of(text))
+        rendered = source.file.bom + "".join(line.raw for line in lines).encode(
+            source.file.encoding
+        )
+        if rendered == before:
+            continue
+        result.rendered = rendered
+        contents[source.key] = rendered
+        if write:
+            try:
+                write_atomic(source.path, rendered, before)
+            except ChangedOnDisk:
+                result.errors.append(f"{source.path}: changed on disk while fixing; not written")
+            except OSError as exc:
+                result.errors.append(f"{source.path}: cannot write: {exc.strerror or exc}")
+    after = load(
+        paths,
+        constraint_paths=constraint_paths,
+        env=env,
+        contents={} if write else contents,
+    )
+    final = check(after, settings, is_dir=os.path.isdir)
+    for path in [path for path in final.files if excluded(path)]:
+        del final.files[path]
+    return Outcome(results, notes, final)
