@@ -24,7 +24,6 @@ from .requirement import (
     URL,
     InvalidRequirement,
     canonical_name,
-    find_hash_fragment,
     interpret,
 )
 
@@ -762,7 +761,7 @@ def render_task(task: Task, default_newline: str) -> str:
         task.line.raw,
         hashes=task.hashes,
         version=task.version if task.action == PIN else None,
-        strip_url_hash=task.action == DOWNLOAD,
+        strip_url_hash=task.action == DOWNLOAD and _bad_url_hash(task.requirement),
         indent=_hash_indent([task.line, *task.orphans]),
         default_newline=default_newline,
     )
@@ -789,10 +788,10 @@ def render_line(
     first_ending = first[len(first.splitlines()[0]) :] if first.splitlines() else ""
     newline = first_ending if first_ending in ("\n", "\r\n", "\r") else default_newline
     parsed = next(line for line in parse_text(raw) if line.args)
-    requirement = parsed.args
+    requirement = parsed.args.strip()
     if version is not None:
         requirement = _repin(requirement, version)
-    if strip_url_hash and _bad_url_hash(requirement):
+    if strip_url_hash:
         requirement = _strip_hash_fragment(requirement)
     kept = [_render_option(o.name, o.value) for o in parsed.options if o.name != "--hash"]
     head = first[: len(first) - len(first.lstrip())] + " ".join([requirement, *kept])
@@ -801,10 +800,10 @@ def render_line(
     return body + comment + ending
 
 
-def _bad_url_hash(requirement: str) -> bool:
+def _bad_url_hash(requirement: Requirement) -> bool:
     from .rules import digest_problem
 
-    fragment = find_hash_fragment(requirement)
+    fragment = requirement.url_hash
     return fragment is not None and bool(digest_problem(":".join(fragment)))
 
 
@@ -832,15 +831,13 @@ def _render_option(name: str, value: str | None) -> str:
 
 
 def _comment_of(parsed: Line, raw: str) -> str:
-    """The inline comment with the whitespace before it, as written."""
+    """The inline comment with the whitespace before it as written on a one-line
+    requirement (two spaces when it came from a continuation), without any ``--hash``."""
     if not parsed.comment:
         return ""
-    joined = "".join(
-        piece.rstrip("\r\n").strip("\\") if index < len(raw.splitlines()) - 1 else piece
-        for index, piece in enumerate(raw.splitlines())
-    )
-    cut = comment_start(joined)
-    comment = joined[cut:].rstrip() if cut >= 0 else "  " + parsed.comment
+    physical = raw.splitlines()
+    cut = comment_start(physical[0]) if len(physical) == 1 else -1
+    comment = physical[0][cut:].rstrip() if cut >= 0 else "  " + parsed.comment
     if "--hash" in comment:
         comment = _HASH_IN_COMMENT_RE.sub("", comment).rstrip()
         if comment.strip() == "#":
