@@ -570,3 +570,72 @@ def test_bad_flags_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["fix", "--python-version", "three", str(path)]) == 2
     assert "invalid Python version 'three'" in capsys.readouterr().err
     assert path.read_text() == "foo==1.0\n"
+
+
+def test_progress_on_a_terminal(server: IndexServer, tmp_path: Path) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    path = tmp_path / "requirements.txt"
+    path.write_text("foo==1.0\nbaz==1.0\n")
+    primary, secondary = pty.openpty()
+    command = [sys.executable, "-m", "hashpin", "fix", "-i", server.index_url, "--no-cache"]
+    process = subprocess.run(
+        [*command, str(path)], stderr=secondary, stdout=subprocess.PIPE, check=False
+    )
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal is closed once everything is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert process.returncode == 1
+    assert b"hashpin: fetched 2/2 projects" in shown
+
+
+@pytest.mark.parametrize(
+    ("target", "filename", "admitted"),
+    [
+        ({"platforms": ["manylinux2014_x86_64"]}, "a-1-cp311-cp311-manylinux_2_5_x86_64.whl", True),
+        (
+            {"platforms": ["manylinux2014_x86_64"]},
+            "a-1-cp311-cp311-manylinux_2_28_x86_64.whl",
+            False,
+        ),
+        ({"platforms": ["manylinux_2_28_x86_64"]}, "a-1-cp311-cp311-manylinux1_x86_64.whl", True),
+        (
+            {"platforms": ["manylinux2014_x86_64"]},
+            "a-1-cp311-cp311-musllinux_1_1_x86_64.whl",
+            False,
+        ),
+        (
+            {"platforms": ["manylinux2014_x86_64"]},
+            "a-1-cp311-cp311-manylinux2014_aarch64.whl",
+            False,
+        ),
+        ({"platforms": ["macosx_14_0_arm64"]}, "a-1-cp311-cp311-macosx_11_0_universal2.whl", True),
+        ({"platforms": ["macosx_10_9_x86_64"]}, "a-1-cp311-cp311-macosx_11_0_x86_64.whl", False),
+        ({"platforms": ["win_amd64"]}, "a-1-py3-none-any.whl", True),
+        ({"platforms": ["win_amd64"]}, "a-1.tar.gz", True),
+        ({"python_version": "3.12"}, "a-1-cp311-cp311-win_amd64.whl", False),
+        ({"python_version": "3.12"}, "a-1-cp38-abi3-win_amd64.whl", True),
+        ({"python_version": "3.7"}, "a-1-cp38-abi3-win_amd64.whl", False),
+        ({"python_version": "3.12"}, "a-1-py2.py3-none-any.whl", True),
+        ({"python_version": "3.12"}, "a-1-py313-none-any.whl", False),
+        ({"python_version": "312"}, "a-1-cp312-cp312-win_amd64.whl", True),
+        ({"implementation": "pp"}, "a-1-cp311-cp311-win_amd64.whl", False),
+        ({"implementation": "pp"}, "a-1-pp310-pypy310_pp73-win_amd64.whl", True),
+        ({"abis": ["cp311"]}, "a-1-cp311-cp311d-win_amd64.whl", False),
+        ({"abis": ["cp311"]}, "a-1-cp311-abi3-win_amd64.whl", True),
+    ],
+)
+def test_narrowing(target: dict[str, object], filename: str, admitted: bool) -> None:
+    from hashpin.fix import Target
+
+    assert Target(**target).admits(filename, "a") is admitted  # type: ignore[arg-type]

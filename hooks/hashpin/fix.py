@@ -30,10 +30,13 @@ from .requirement import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+    from typing import TypeVar
 
     from packaging.specifiers import SpecifierSet
     from packaging.tags import Tag
     from packaging.version import Version
+
+    _T = TypeVar("_T")
 
     from .cache import Cache
     from .index import IndexClient, ProjectPage
@@ -275,10 +278,17 @@ class Resolver:
         self.client = client
         self.cache = cache
         self.offline = offline
-        self.note = note or (lambda message: None)
+        self._note = note
+        self._noted: set[str] = set()
         self.verbose = verbose
         self.progress = progress
         self.max_workers = max_workers
+
+    def note(self, message: str) -> None:
+        """Say something once, however many lines it concerns."""
+        if self._note is not None and message not in self._noted:
+            self._noted.add(message)
+            self._note(message)
 
     def resolve(self, tasks: list[Task], options: FixOptions) -> None:
         named = [task for task in tasks if task.action in (HASH, PIN)]
@@ -316,50 +326,42 @@ class Resolver:
     def _fetch_listings(
         self, tasks: list[Task]
     ) -> dict[tuple[Location, str], list[DistFile] | IndexRequestError]:
-        from concurrent.futures import ThreadPoolExecutor, as_completed
+        """Each project's files on each of its locations (one request per page), concurrently."""
+        from collections import Counter
+        from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
         wanted = {(location, task.key) for task in tasks for location in task.locations}
-        find_links = {location for location, _ in wanted if location.kind == FIND_LINKS}
-        projects = {key for _, key in wanted}
+        remaining = Counter(key for _, key in wanted)
         listings: dict[tuple[Location, str], list[DistFile] | IndexRequestError] = {}
         if not wanted:
             return listings
         workers = max(1, min(self.max_workers, len(wanted)))
         with ThreadPoolExecutor(workers, thread_name_prefix="hashpin-fix") as pool:
-            link_futures = {pool.submit(self._find_links, loc): loc for loc in find_links}
-            page_futures = {
-                pool.submit(self._project_files, location, key): (location, key)
-                for location, key in sorted(wanted, key=lambda item: (item[1], item[0].url))
-                if location.kind != FIND_LINKS
+            # A find-links source is listed once for all projects; an index once per project.
+            futures: dict[Future[list[DistFile]], tuple[Location, str | None]] = {
+                pool.submit(self._find_links, location): (location, None)
+                for location in {location for location, _ in wanted if location.kind == FIND_LINKS}
             }
-            done_projects: dict[str, int] = {key: 0 for key in projects}
-            needed = {key: sum(1 for _, k in wanted if k == key) for key in projects}
-            finished = 0
-            for future in as_completed([*page_futures, *link_futures]):
-                if future in link_futures:
-                    location = link_futures[future]
-                    outcome = _outcome(future.result)
-                    for key in projects:
-                        if (location, key) in wanted:
-                            listings[(location, key)] = (
-                                outcome
-                                if isinstance(outcome, IndexRequestError)
-                                else [f for f in outcome if _project_of(f.filename, key)]
-                            )
-                            done_projects[key] += 1
-                else:
-                    location, key = page_futures[future]
-                    listings[(location, key)] = _outcome(future.result)
-                    done_projects[key] += 1
-                now = sum(1 for key in projects if done_projects[key] >= needed[key])
-                if now != finished and self.progress is not None:
-                    finished = now
-                    self.progress(finished, len(projects))
+            for location, key in sorted(wanted, key=lambda item: (item[1], item[0].url)):
+                if location.kind != FIND_LINKS:
+                    futures[pool.submit(self._project_files, location.url, key)] = (location, key)
+            for future in as_completed(futures):
+                location, only = futures[future]
+                outcome = _outcome(future.result)
+                for key in [only] if only else [k for k in remaining if (location, k) in wanted]:
+                    listings[(location, key)] = (
+                        outcome
+                        if only or isinstance(outcome, IndexRequestError)
+                        else [dist for dist in outcome if _is_file_of(dist.filename, key)]
+                    )
+                    remaining[key] -= 1
+                if self.progress is not None:
+                    done = sum(1 for count in remaining.values() if count == 0)
+                    self.progress(done, len(remaining))
         return listings
 
-    def _project_files(self, location: Location, key: str) -> list[DistFile]:
-        page = self._project_page(location.url, key)
-        return page.files
+    def _project_files(self, index_url: str, key: str) -> list[DistFile]:
+        return self._project_page(index_url, key).files
 
     def _project_page(self, index_url: str, key: str) -> ProjectPage:
         cached = self.cache.load_page(index_url, key)
@@ -400,7 +402,7 @@ class Resolver:
                 if outcome.kind == "not-found":
                     continue
                 # An earlier index failing must not hand the project to a later one.
-                task.fail(f"{redact_url(location.url)}: {_reason(outcome)}")
+                task.fail(str(outcome))
                 return None
             if outcome:
                 found.append((location, outcome))
@@ -527,16 +529,6 @@ def _outcome(result: Callable[[], _T]) -> _T | IndexRequestError:
         return error
 
 
-if TYPE_CHECKING:
-    from typing import TypeVar
-
-    _T = TypeVar("_T")
-
-
-def _reason(error: IndexRequestError) -> str:
-    return str(error.args[0]) if error.args else error.kind
-
-
 def direct_url(url: str) -> str:
     """The URL to download for a direct requirement: no fragment; a path made a file: URL."""
     from pathlib import Path
@@ -586,7 +578,7 @@ def parse_version(filename: str, key: str) -> tuple[Version, frozenset[Tag] | No
     return None
 
 
-def _project_of(filename: str, key: str) -> bool:
+def _is_file_of(filename: str, key: str) -> bool:
     return parse_version(filename, key) is not None
 
 
