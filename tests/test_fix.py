@@ -639,3 +639,17 @@ def test_narrowing(target: dict[str, object], filename: str, admitted: bool) -> 
     from hashpin.fix import Target
 
     assert Target(**target).admits(filename, "a") is admitted  # type: ignore[arg-type]
+
+
+def test_a_file_index_is_read_as_pip_reads_it(tmp_path: Path) -> None:
+    (tmp_path / "files").mkdir()
+    BAZ.write_to(tmp_path / "files")
+    (tmp_path / "simple" / "baz").mkdir(parents=True)
+    (tmp_path / "simple" / "baz" / "index.html").write_text(
+        f'<a href="../../files/{BAZ.filename}">{BAZ.filename}</a>'
+    )
+    path = tmp_path / "requirements.txt"
+    path.write_text("baz==1.0\n")
+    index = (tmp_path / "simple").as_uri()
+    assert main(["fix", "--no-cache", "--offline", "-i", index, str(path)]) == 1
+    assert path.read_text() == f"baz==1.0{hashes(BAZ)}\n"

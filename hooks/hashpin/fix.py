@@ -364,6 +364,8 @@ class Resolver:
         return self._project_page(index_url, key).files
 
     def _project_page(self, index_url: str, key: str) -> ProjectPage:
+        if index_url[:5].lower() == "file:":  # a local index: reading it is cheap and offline
+            return self.client.project_page(index_url, key)
         cached = self.cache.load_page(index_url, key)
         if self.offline:
             if cached is None:
@@ -410,8 +412,13 @@ class Resolver:
             searched = ", ".join(redact_url(location.url) for location in task.locations)
             task.fail(f"no index or find-links source has {task.label} (searched {searched})")
             return None
+        hint = ""
         if options.strategy == FIRST_INDEX:
             if len(found) > 1:
+                hint = (
+                    f" (the first source that has {task.key}; other sources are not asked "
+                    "unless --index-strategy unsafe-best-match)"
+                )
                 others = ", ".join(redact_url(location.url) for location, _ in found[1:])
                 self.note(
                     f"warning: {task.key} is also on {others}; using only "
@@ -435,7 +442,7 @@ class Resolver:
         assert task.version is not None
         version_files = files_of_version(files, task.key, task.version, task.requirement)
         if not version_files:
-            task.fail(f"{where} has no file of {task.key} {task.version}")
+            task.fail(f"{where} has no file of {task.key} {task.version}{hint}")
             return None
         if all(dist.yanked for dist in version_files):
             reason = next((d.yanked_reason for d in version_files if d.yanked_reason), None)

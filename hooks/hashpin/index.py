@@ -413,6 +413,8 @@ class IndexClient:
         last_modified: str | None,
     ) -> ProjectPage | NotModified:
         url = project_page_url(index_url, project_name)
+        if url[:5].lower() == "file:":
+            return _local_project_page(url, normalize_project_name(project_name))
         headers = {
             "Accept": PAGE_ACCEPT,
             "Accept-Encoding": "gzip",
@@ -1085,6 +1087,24 @@ def _local_links_page(path: str) -> ProjectPage:
         files = _parse_page(body, "text/html", "utf-8", page_url, for_project=False)
         return ProjectPage(page_url, files, content_type="text/html")
     raise IndexRequestError(path, "find-links location does not exist", kind="not-found")
+
+
+def _local_project_page(url: str, project: str) -> ProjectPage:
+    """A project page of a ``file:`` index: its ``index.html``, as pip reads it."""
+    import os.path
+
+    path = os.path.join(_file_url_to_path(url), "index.html")
+    try:
+        with open(path, "rb") as handle:
+            body = handle.read(DEFAULT_MAX_PAGE_BYTES + 1)
+    except FileNotFoundError:
+        raise IndexRequestError(url, "project not found on this index", kind="not-found") from None
+    except OSError as exc:
+        raise IndexRequestError(url, f"cannot read: {exc.strerror or exc}", kind="io") from None
+    if len(body) > DEFAULT_MAX_PAGE_BYTES:
+        raise IndexRequestError(url, "index page is too large", kind="too-large")
+    files = _parse_page(body, "text/html", "utf-8", url, for_project=True)
+    return ProjectPage(url, files, project=project, content_type="text/html")
 
 
 def _single_file_page(url: str) -> ProjectPage:
