@@ -569,6 +569,14 @@ def test_bad_flags_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     path.write_text("foo==1.0\n")
     assert main(["fix", "--python-version", "three", str(path)]) == 2
     assert "invalid Python version 'three'" in capsys.readouterr().err
+    assert main(["fix", "--timeout", "0", str(path)]) == 2
+    assert "invalid timeout 0.0" in capsys.readouterr().err
+    os.environ["PIP_TIMEOUT"] = "soon"
+    try:
+        assert main(["fix", str(path)]) == 2
+    finally:
+        del os.environ["PIP_TIMEOUT"]
+    assert "invalid timeout 'soon'" in capsys.readouterr().err
     assert path.read_text() == "foo==1.0\n"
 
 

@@ -232,13 +232,19 @@ def _fix(args: argparse.Namespace) -> int:
         args.index_url, args.extra_index_url, args.find_links, args.no_index
     )
     base = flags.over(locations.from_environment(env)).over(locations.from_pip_config(pip_config))
-    timeout = args.timeout or float(
+    timeout_text = (
         env.get("PIP_TIMEOUT")
         or env.get("PIP_DEFAULT_TIMEOUT")
         or pip_config.get("timeout")
         or pip_config.get("default-timeout")
-        or 15
     )
+    try:
+        timeout = args.timeout or float(timeout_text or 15)
+        if timeout <= 0:
+            raise ValueError
+    except ValueError:
+        print(f"hashpin: error: invalid timeout {args.timeout or timeout_text!r}", file=sys.stderr)
+        return EXIT_USAGE
     cert = args.cert or env.get("PIP_CERT") or pip_config.get("cert") or None
     narrowing = args.platform or args.python_version or args.implementation or args.abi
     target = (

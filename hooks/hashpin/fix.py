@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from packaging.version import Version
 
-    _T = TypeVar("_T")
-
     from .cache import Cache
     from .index import IndexClient, ProjectPage
     from .locations import IndexSettings
@@ -45,9 +43,9 @@ if TYPE_CHECKING:
     from .rules import Report, Settings
     from .workspace import Source, Workspace
 
-FIRST_INDEX = "first-index"
-BEST_MATCH = "unsafe-best-match"
-STRATEGIES = (FIRST_INDEX, BEST_MATCH)
+    _T = TypeVar("_T")
+
+FIRST_INDEX = "first-index"  # the other strategy, "unsafe-best-match", merges every source
 HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # what pip accepts; md5/sha1 never written
 DEFAULT_INDENT = "    "
 _HASH_IN_COMMENT_RE = re.compile(r"\s*--hash(?:=|\s+)\S*")
@@ -56,6 +54,7 @@ _FRAGMENT_HASH_PARAMETER_RE = re.compile(
 )
 _EMPTY_FRAGMENT_RE = re.compile(r"[#&](?=\s|$)")
 _NAME_EXTRAS_RE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?")
+_NEWLINE_RE = re.compile(r"\r\n|\n|\r")
 _TAG_INTERPRETER_RE = re.compile(r"([a-z]+)(\d*)")
 _MANYLINUX_ALIASES = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12",
                       "manylinux2014": "manylinux_2_17"}  # fmt: skip
@@ -142,10 +141,6 @@ class FileResult:
         self.before = before
         self.rendered: bytes | None = None  # the new bytes, when they differ
         self.errors: list[str] = []  # why the file was left untouched
-
-    @property
-    def changed(self) -> bool:
-        return self.rendered is not None and not self.errors
 
 
 # -- plan -------------------------------------------------------------------------------------
@@ -856,11 +851,8 @@ def _hash_indent(lines: list[Line]) -> str:
 
 def newline_of(text: str) -> str:
     """The file's line ending: that of its first line, else LF."""
-    for ending in ("\r\n", "\n", "\r"):
-        position = text.find(ending[0])
-        if position >= 0:
-            return "\r\n" if text.startswith("\r\n", position) else text[position]
-    return "\n"
+    match = _NEWLINE_RE.search(text)
+    return match.group() if match else "\n"
 
 
 def apply(tasks: list[Task], lines: list[Line], default_newline: str) -> list[Line]:
