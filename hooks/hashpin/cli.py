@@ -238,12 +238,13 @@ def _fix(args: argparse.Namespace) -> int:
         or pip_config.get("timeout")
         or pip_config.get("default-timeout")
     )
+    given = args.timeout if args.timeout is not None else (timeout_text or 15)
     try:
-        timeout = args.timeout or float(timeout_text or 15)
+        timeout = float(given)
         if timeout <= 0:
             raise ValueError
     except ValueError:
-        print(f"hashpin: error: invalid timeout {args.timeout or timeout_text!r}", file=sys.stderr)
+        print(f"hashpin: error: invalid timeout {given!r}", file=sys.stderr)
         return EXIT_USAGE
     cert = args.cert or env.get("PIP_CERT") or pip_config.get("cert") or None
     narrowing = args.platform or args.python_version or args.implementation or args.abi
