@@ -198,6 +198,7 @@ NO_OPS: list[tuple[str, str, tuple[str, ...], int]] = [
     ("unpinned without --pin", "foo>=1\n", (), 1),
     ("vcs", "git+https://example.invalid/x.git#egg=x\n", (), 1),
     ("editable", "-e ./src\n", (), 1),
+    ("hash on an editable", f"-e ./src --hash=sha256:{BAZ.sha256}\n", (), 1),
     ("directory", "./src/\n", (), 1),
     ("suppressed", "foo==1.0  # hashpin: ignore[HP002]\n", (), 0),
     ("deselected rule", "foo==1.0\n", ("--ignore", "HP002"), 0),

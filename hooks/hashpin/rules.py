@@ -329,7 +329,9 @@ def _check_option_line(line: Line, source: Source, state: _State, at: _At) -> li
     editables = line.options_named("--editable")
     for option in line.options_named("--hash"):
         where = "-e" if editables else "a line without a requirement"
-        findings.append(at("HP102", f"pip ignores --hash on {where}", option.offset, fixable=True))
+        # fix folds a stray hash line into the requirement above; an editable has no hashes.
+        message = f"pip ignores --hash on {where}"
+        findings.append(at("HP102", message, option.offset, fixable=not editables))
     if editables:
         findings.append(
             at(
