@@ -359,3 +359,23 @@ def test_every_rule_is_documented_in_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for rule in RULES:
         assert f"`{rule.code}`" in readme and f"`{rule.name}`" in readme, rule.code
+
+
+def test_check_never_imports_the_network_code(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "foo==1.0\nbar @ https://example.invalid/bar-1.0.tar.gz\n-r https://x.invalid/r.txt\n"
+    )
+    probe = (
+        "import sys\nfrom hashpin.cli import main\n"
+        f"main(['check', {str(path)!r}])\n"
+        "loaded = {'hashpin.index', 'hashpin.fix', 'hashpin.cache', 'socket', 'urllib.request'}\n"
+        "print(sorted(loaded & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines()[-1] == "[]"
