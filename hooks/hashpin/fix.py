@@ -268,7 +268,7 @@ class Resolver:
         note: Callable[[str], None] | None = None,
         verbose: bool = False,
         progress: Callable[[int, int], None] | None = None,
-        max_workers: int = 16,
+        max_workers: int = 32,
     ) -> None:
         self.client = client
         self.cache = cache

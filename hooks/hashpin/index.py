@@ -383,7 +383,7 @@ class IndexClient:
         self.user_agent = user_agent or _default_user_agent()
         self.log = log
         self._lock = threading.Lock()
-        self._opener: urllib.request.OpenerDirector | None = None
+        self._openers: dict[bool, urllib.request.OpenerDirector] = {}  # by "speaks TLS"
         self._url_credentials: dict[_Origin, _Credentials] = {}
         self._netrc: object = None  # a netrc.netrc, False once known absent/unreadable
 
@@ -645,17 +645,18 @@ class IndexClient:
         return response  # type: ignore[no-any-return]
 
     def _get_opener(self, url: str) -> urllib.request.OpenerDirector:
-        import ssl
-
+        # Loading CA certificates takes tens of milliseconds: only https URLs pay for it.
+        tls = url[:6].lower() == "https:"
         with self._lock:
-            if self._opener is None:
+            opener = self._openers.get(tls)
+            if opener is None:
                 try:
-                    self._opener = _build_opener(self.cert, self.proxies)
-                except (OSError, ssl.SSLError) as exc:  # a missing or unreadable CA bundle
+                    opener = self._openers[tls] = _build_opener(self.cert, self.proxies, tls)
+                except OSError as exc:  # a missing or unreadable CA bundle (ssl.SSLError too)
                     raise IndexRequestError(
                         url, f"cannot load CA bundle {self.cert}: {exc}", kind="tls"
                     ) from None
-            return self._opener
+            return opener
 
     def _read_page_body(self, response: http.client.HTTPResponse, url: str) -> bytes:
         declared = _content_length(response)
@@ -877,18 +878,14 @@ def _default_user_agent() -> str:
 
 
 def _build_opener(
-    cert: str | None, proxies: dict[str, str] | None
+    cert: str | None, proxies: dict[str, str] | None, tls: bool
 ) -> urllib.request.OpenerDirector:
-    """An opener that returns every response as is: redirects and errors are ours to handle."""
-    import ssl
+    """An opener that returns every response as is: redirects and errors are ours to handle.
+
+    With ``tls`` it also speaks https, verifying against ``cert`` or the system store.
+    """
     import urllib.request
 
-    if cert is None:
-        context = ssl.create_default_context()
-    elif os.path.isdir(cert):
-        context = ssl.create_default_context(capath=cert)
-    else:
-        context = ssl.create_default_context(cafile=cert)
     opener = urllib.request.OpenerDirector()
     # No HTTPRedirectHandler (it would forward Authorization to any host) and no
     # HTTPErrorProcessor (we read the status of every response ourselves).
@@ -896,9 +893,18 @@ def _build_opener(
         urllib.request.ProxyHandler(proxies),
         urllib.request.UnknownHandler(),
         urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(context=context),
     ):
         opener.add_handler(handler)
+    if tls:
+        import ssl
+
+        if cert is None:
+            context = ssl.create_default_context()
+        elif os.path.isdir(cert):
+            context = ssl.create_default_context(capath=cert)
+        else:
+            context = ssl.create_default_context(cafile=cert)
+        opener.add_handler(urllib.request.HTTPSHandler(context=context))
     return opener
 
 
