@@ -52,6 +52,21 @@ _ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
 # shlex.split only treats quotes and backslashes specially; without them it is a plain split.
 _SHLEX_SPECIAL_RE = re.compile(r"[\"'\\]")
 _TOKEN_RE = re.compile(r"[^ \t\r\n]+")
+# What str.splitlines splits on ("\r\n" counts as one break).
+_BREAK = r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
+# One logical line, as pip's join_lines groups physical lines: any number that end in "\"
+# and are not comment lines ("#" after whitespace other than a line break), then one more.
+# The first alternative is a whole entry as pip-compile writes it: "name==1.0 \" and
+# indented sha256 hashes on the lines after, every one but the last ending in " \".
+# Without "#", "$", quotes, tabs or other backslashes, pip's join of such an entry is its
+# text without the backslash-newlines, and its options are just the hashes.
+_LOGICAL_LINE_RE = re.compile(
+    r"(?P<lock_entry>[A-Za-z0-9][!%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z{|}~-]* *\\\r?\n"
+    r"(?: +--hash=sha256:[0-9a-f]{64} *\\\r?\n)*"
+    r" +--hash=sha256:[0-9a-f]{64} *(?:\r?\n|\Z))"
+    rf"|(?:(?![^\S{_BREAK}]*#)[^{_BREAK}]*\\(?:\r\n|[{_BREAK}]))*"
+    rf"[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z)"
+)
 # The options of a pip-compile lock line: sha256 hashes and nothing else.
 _HASHES_ONLY_RE = re.compile(r"--hash=sha256:[0-9a-f]{64}(?:[ \t]+--hash=sha256:[0-9a-f]{64})*")
 _HASH_OPTION_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
@@ -148,6 +163,7 @@ class Line:
     """One logical line: what pip sees as one line, spanning one or more physical lines."""
 
     __slots__ = (
+        "_options",
         "_segments",
         "args",
         "comment",
@@ -155,8 +171,8 @@ class Line:
         "dropped",
         "end",
         "error",
+        "hashes_only",
         "number",
-        "options",
         "raw",
     )
 
@@ -167,10 +183,35 @@ class Line:
         self.content = ""  # what pip acts on: joined, comment removed, stripped, expanded
         self.comment = ""  # the text pip dropped as a comment ("" if none)
         self.args = ""  # the requirement part of content ("" for an option-only line)
-        self.options: tuple[Option, ...] = ()
+        # The options are one or more --hash=sha256:<64 lower-case hex digits> and nothing
+        # else: none of them can be wrong, so the check need not look at them one by one.
+        self.hashes_only = False
+        self._options: tuple[Option, ...] | None = ()  # None: hashes only, not built yet
         self.dropped: tuple[tuple[str, int], ...] = ()  # words among the options pip drops
         self.error: str | None = None  # why pip refuses this line's options
         self._segments: list[tuple[int, int, int]] | None = None
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        if self._options is None:
+            # Lock files have tens of thousands of hashes, and checking them needs no
+            # Option objects: build them only for whoever asks.
+            options_at = len(self.args) + 1 if self.args else 0
+            self._options = tuple(
+                Option("--hash", match.group(1), match.start())
+                for match in _HASH_OPTION_RE.finditer(self.content, options_at)
+            )
+        return self._options
+
+    @options.setter
+    def options(self, options: tuple[Option, ...]) -> None:
+        self._options = options
+        self.hashes_only = False  # the check looks at each of these
+
+    def set_hashes_only(self) -> None:
+        """Mark the options (after ``args``) as well-formed sha256 hashes only."""
+        self.hashes_only = True
+        self._options = None
 
     @property
     def physical(self) -> list[str]:
@@ -218,7 +259,7 @@ def decode(data: bytes) -> tuple[str, bytes, str]:
     for bom, pip_codec, writer_codec in _BOMS:
         if data.startswith(bom):
             return _decode_as(data[len(bom) :], pip_codec, 1), bom, writer_codec
-    for line_number, line in enumerate(data.split(b"\n")[:2], start=1):
+    for line_number, line in enumerate(data.split(b"\n", 2)[:2], start=1):
         if line[0:1] == b"#":
             match = _PEP263_RE.search(line)
             if match is not None:
@@ -258,38 +299,47 @@ def parse_text(text: str, env: Mapping[str, str] | None = None) -> list[Line]:
     backslashes from *both* ends of a continued line, and prefixes a comment line that
     ends a continuation with a space so that it is always taken as a comment.
     """
-    bare = text.splitlines()
     lines = []
-    start = -1  # index of the first line of a pending continuation
-    start_at = at = 0  # offsets into text, to slice each logical line's raw text
-    pieces: list[str] = []
-    for index, physical in enumerate(bare):
-        # Step over the line and its ending (two characters only for CRLF).
-        at += len(physical)
-        at += 2 if text.startswith("\r\n", at) else 1
-        if physical[-1:] == "\\" and physical.lstrip()[:1] != "#":
-            if start < 0:
-                start = index
-                pieces = []
-            pieces.append(physical.strip("\\"))
+    number = 1  # of the first physical line of the next logical line
+    for match in _LOGICAL_LINE_RE.finditer(text):
+        raw = match.group()
+        if match.lastgroup == "lock_entry":
+            # Every physical line of the entry but the last ends in the one backslash.
+            line = Line(number, number + raw.count("\\"), raw)
+            _fill_lock_entry(line, raw)
+        elif raw:
+            bare = raw.splitlines()
+            line = Line(number, number + len(bare) - 1, raw)
+            joined = _join(bare)
+            if joined:
+                _fill(line, joined, env)
+        else:  # the empty match at the end of the text
             continue
-        if start < 0:
-            line = Line(index + 1, index + 1, text[start_at:at])
-            joined = physical
-        else:
-            line = Line(start + 1, index + 1, text[start_at:at])
-            pieces.append(" " + physical if _is_comment_line(physical) else physical)
-            joined = "".join(pieces)
-            start = -1
-        start_at = at
-        if joined:
-            _fill(line, joined, env)
         lines.append(line)
-    if start >= 0:  # the file ends inside a continuation
-        line = Line(start + 1, len(bare), text[start_at:])
-        _fill(line, "".join(pieces), env)
-        lines.append(line)
+        number = line.end + 1
     return lines
+
+
+def _join(bare: list[str]) -> str:
+    """pip's join_lines, over the physical lines of one logical line."""
+    last = bare[-1]
+    if last[-1:] == "\\" and not _is_comment_line(last):  # the file ends in a continuation
+        last = last.strip("\\")
+    elif len(bare) > 1 and _is_comment_line(last):
+        last = " " + last
+    if len(bare) == 1:
+        return last
+    return "".join([physical.strip("\\") for physical in bare[:-1]]) + last
+
+
+def _fill_lock_entry(line: Line, raw: str) -> None:
+    """What ``_fill`` would find in a pip-compile entry, without splitting it up."""
+    if "\r" in raw:
+        raw = raw.replace("\\\r\n", "")
+    content = raw.replace("\\\n", "").strip()
+    line.content = content
+    line.args = content[: content.find(" -")]
+    line.set_hashes_only()
 
 
 def _segments(bare: list[str]) -> list[tuple[int, int, int]]:
@@ -379,10 +429,7 @@ def _split_options(line: Line, content: str) -> None:
         options_at = dash + 1
     options_text = content[options_at:]
     if _HASHES_ONLY_RE.fullmatch(options_text):  # the common case, without the general loop
-        line.options = tuple(
-            Option("--hash", match.group(1), options_at + match.start())
-            for match in _HASH_OPTION_RE.finditer(options_text)
-        )
+        line.set_hashes_only()
         return
     if _SHLEX_SPECIAL_RE.search(options_text) is None:
         words = [(m.group(), options_at + m.start()) for m in _TOKEN_RE.finditer(options_text)]

@@ -227,7 +227,7 @@ def _collect_constraints(workspace: Workspace) -> dict[str, _Constraint]:
                 continue
             entry = constraints.setdefault(requirement.key, _Constraint())
             entry.pinned |= requirement.is_pinned
-            entry.hashed |= bool(line.options_named("--hash"))
+            entry.hashed |= line.hashes_only or bool(line.options_named("--hash"))
     return constraints
 
 
@@ -303,7 +303,7 @@ def _check_line(
     if line.dropped:
         words = " ".join(word for word, _ in line.dropped)
         findings.append(at("HP103", f"pip ignores {words!r} among the options", line.dropped[0][1]))
-    for option in line.options:
+    for option in () if line.hashes_only else line.options:  # well-formed hashes need no look
         if option.name == "--hash":
             problem = _digest_problem(option.value or "")
             if problem:
@@ -372,7 +372,7 @@ def _check_option_line(line: Line, source: Source, state: _State, at: _At) -> li
 
 def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At) -> list[Finding]:
     findings = []
-    for option in line.options:
+    for option in () if line.hashes_only else line.options:
         if option.name not in REQUIREMENT_LINE_OPTIONS:
             findings.append(
                 at(
@@ -391,7 +391,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
         if local is not None and state.is_dir(local):
             requirement.kind = DIRECTORY
     label = requirement.name or line.args
-    hashes = line.options_named("--hash")
+    hashes = line.hashes_only or bool(line.options_named("--hash"))
     if requirement.url and _insecure(requirement.url):
         findings.append(
             at("HP105", f"{requirement.url} is not served over https", requirement=label)
@@ -459,9 +459,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
             findings.append(
                 at("HP101", f"{line.args} pins a version range, not one version", requirement=label)
             )
-    has_hash = (
-        bool(hashes) or requirement.url_hash is not None or bool(constraint and constraint.hashed)
-    )
+    has_hash = hashes or requirement.url_hash is not None or bool(constraint and constraint.hashed)
     if not has_hash:
         fixable = requirement.kind == URL or requirement.pinned_version is not None
         findings.append(at("HP002", f"{label} has no --hash", requirement=label, fixable=fixable))
