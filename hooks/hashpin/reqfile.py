@@ -47,11 +47,13 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
 )
-_PEP263_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
-_ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
+# Patterns that few lines need are plain strings, compiled on first use (re caches them):
+# a run that never needs one does not pay for compiling it.
+_PEP263 = rb"coding[:=]\s*([-\w.]+)"
+_ENV_VAR = r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})"
 # shlex.split only treats quotes and backslashes specially; without them it is a plain split.
-_SHLEX_SPECIAL_RE = re.compile(r"[\"'\\]")
-_TOKEN_RE = re.compile(r"[^ \t\r\n]+")
+_SHLEX_SPECIAL = r"[\"'\\]"
+_TOKEN = r"[^ \t\r\n]+"
 # What str.splitlines splits on ("\r\n" counts as one break).
 _BREAK = r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
 # One logical line, as pip's join_lines groups physical lines: any number that end in "\"
@@ -69,7 +71,7 @@ _LOGICAL_LINE_RE = re.compile(
 )
 # The options of a pip-compile lock line: sha256 hashes and nothing else.
 _HASHES_ONLY_RE = re.compile(r"--hash=sha256:[0-9a-f]{64}(?:[ \t]+--hash=sha256:[0-9a-f]{64})*")
-_HASH_OPTION_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
+_HASH_OPTION = r"--hash=(sha256:[0-9a-f]{64})"
 
 
 class DecodeError(Exception):
@@ -199,7 +201,7 @@ class Line:
             options_at = len(self.args) + 1 if self.args else 0
             self._options = tuple(
                 Option("--hash", match.group(1), match.start())
-                for match in _HASH_OPTION_RE.finditer(self.content, options_at)
+                for match in re.compile(_HASH_OPTION).finditer(self.content, options_at)
             )
         return self._options
 
@@ -261,7 +263,7 @@ def decode(data: bytes) -> tuple[str, bytes, str]:
             return _decode_as(data[len(bom) :], pip_codec, 1), bom, writer_codec
     for line_number, line in enumerate(data.split(b"\n", 2)[:2], start=1):
         if line[0:1] == b"#":
-            match = _PEP263_RE.search(line)
+            match = re.search(_PEP263, line)
             if match is not None:
                 name = match.group(1).decode("ascii")
                 try:
@@ -409,7 +411,7 @@ def _fill(line: Line, joined: str, env: Mapping[str, str] | None) -> None:
 
 def _expand(text: str, env: Mapping[str, str]) -> str:
     """pip's expand_env_variables, replacement order included."""
-    for whole, name in _ENV_VAR_RE.findall(text):
+    for whole, name in re.findall(_ENV_VAR, text):
         value = env.get(name)
         if value:
             text = text.replace(whole, value)
@@ -431,8 +433,8 @@ def _split_options(line: Line, content: str) -> None:
     if _HASHES_ONLY_RE.fullmatch(options_text):  # the common case, without the general loop
         line.set_hashes_only()
         return
-    if _SHLEX_SPECIAL_RE.search(options_text) is None:
-        words = [(m.group(), options_at + m.start()) for m in _TOKEN_RE.finditer(options_text)]
+    if re.search(_SHLEX_SPECIAL, options_text) is None:
+        words = [(m.group(), options_at + m.start()) for m in re.finditer(_TOKEN, options_text)]
     else:
         shlexed = _shlex_words(options_text, options_at)
         if shlexed is None:

@@ -48,10 +48,11 @@ _FAST_RE = re.compile(
     rf"(?:(?P<op>==|!=|>=|<=|~=|<|>)(?P<version>{_PUBLIC}))?"
     rf"(?:(?<===)(?P<local>\+[a-z0-9]+(?:\.[a-z0-9]+)*)|(?<===)(?P<wildcard>\.\*))?"
 )
-_HASH_FRAGMENT_RE = re.compile(r"[#&](sha512|sha384|sha256|sha224|sha1|md5)=([^&]*)")
-_EGG_FRAGMENT_RE = re.compile(r"[#&]egg=([^&]*)")
-_PROJECT_NAME_RE = re.compile(rf"^{_NAME}$")
-_EXTRAS_SUFFIX_RE = re.compile(r"^(.+)(\[[^\]]+\])$")
+# Patterns lock files never need are plain strings, compiled on first use (re caches them).
+_HASH_FRAGMENT = r"[#&](sha512|sha384|sha256|sha224|sha1|md5)=([^&]*)"
+_EGG_FRAGMENT = r"[#&]egg=([^&]*)"
+_PROJECT_NAME = rf"^{_NAME}$"
+_EXTRAS_SUFFIX = r"^(.+)(\[[^\]]+\])$"
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _NORMALIZE_RE = re.compile(r"[-_.]+")
 
@@ -68,7 +69,6 @@ class Requirement:
     def __init__(
         self,
         kind: str,
-        *,
         name: str | None = None,
         extras: tuple[str, ...] = (),
         specifiers: tuple[tuple[str, str], ...] = (),
@@ -113,7 +113,7 @@ def canonical_name(name: str) -> str:
 
 def find_hash_fragment(url: str) -> tuple[str, str] | None:
     """The hash pip reads from a URL (pip's LinkHash: searched anywhere after # or &)."""
-    match = _HASH_FRAGMENT_RE.search(url)
+    match = re.search(_HASH_FRAGMENT, url)
     return (match.group(1), match.group(2)) if match else None
 
 
@@ -184,7 +184,7 @@ def interpret(text: str) -> Requirement:
 
 
 def _strip_path_extras(text: str) -> tuple[str, str | None]:
-    match = _EXTRAS_SUFFIX_RE.match(text)
+    match = re.match(_EXTRAS_SUFFIX, text)
     if match is None:
         return text, None
     return match.group(1).rstrip(), match.group(2)
@@ -215,11 +215,11 @@ def _url_path(url: str) -> str:
 
 
 def _egg_name(url: str) -> str | None:
-    match = _EGG_FRAGMENT_RE.search(url)
+    match = re.search(_EGG_FRAGMENT, url)
     if match is None:
         return None
     name = match.group(1)
-    if not _PROJECT_NAME_RE.match(name):
+    if not re.match(_PROJECT_NAME, name):
         raise InvalidRequirement(f"invalid #egg= fragment {name!r}: not a project name")
     return name
 
@@ -261,12 +261,12 @@ def _from_pep508(text: str, marker: str | None) -> Requirement:
 
 def _named(match: re.Match[str], marker: str | None) -> Requirement:
     name, extras, operator, version, local, wildcard = match.groups()
-    return Requirement(
+    return Requirement(  # positional: keywords cost a dict per call, and lock files are long
         NAMED,
-        name=name,
-        extras=tuple(extras.split(",")) if extras else (),
-        specifiers=((operator, version + (local or wildcard or "")),) if operator else (),
-        marker=marker,
+        name,
+        tuple(extras.split(",")) if extras else (),
+        ((operator, version + (local or wildcard or "")),) if operator else (),
+        marker,
     )
 
 

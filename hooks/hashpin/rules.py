@@ -75,11 +75,10 @@ BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
 _DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32}
-_HEX_RE = re.compile(r"[0-9a-fA-F]+")
 _VALID_DIGEST_RE = re.compile(
     r"sha256:[0-9a-fA-F]{64}|sha384:[0-9a-fA-F]{96}|sha512:[0-9a-fA-F]{128}"
 )
-_SUPPRESSION_RE = re.compile(r"hashpin:\s*ignore(?:\[([^\]]*)\])?")
+_SUPPRESSION = r"hashpin:\s*ignore(?:\[([^\]]*)\])?"  # compiled on first use
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -247,22 +246,27 @@ def _check_source(source: Source, state: _State) -> list[Finding]:
         ]
     findings: list[Finding] = []
     constraint_file = source.role == CONSTRAINTS
+    at = _At(path)
     for line in source.file.lines:
-        if line.is_blank and not line.comment:
+        comment = line.comment
+        if not line.content and not comment:
             continue
-        line_findings = _check_line(path, line, source, constraint_file, state)
-        findings.extend(_suppress(path, line, line_findings))
+        at.line = line
+        line_findings = _check_line(line, source, constraint_file, state, at)
+        if comment:  # only a comment can suppress
+            line_findings = _suppress(path, line, line_findings)
+        findings.extend(line_findings)
     return findings
 
 
 class _At:
-    """Makes findings positioned within one logical line."""
+    """Makes findings positioned within the line being checked (one per file, not per line)."""
 
     __slots__ = ("line", "path")
 
-    def __init__(self, path: str, line: Line) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.line = line
+        self.line: Line | None = None
 
     def __call__(
         self,
@@ -273,29 +277,30 @@ class _At:
         requirement: str | None = None,
         fixable: bool = False,
     ) -> Finding:
-        row, column = self.line.locate(offset)
+        line = self.line
+        assert line is not None
+        row, column = line.locate(offset)
         return Finding(
             self.path,
             code,
             message,
             line=row,
             column=column,
-            end_line=self.line.end,
+            end_line=line.end,
             requirement=requirement,
             fixable=fixable,
         )
 
 
 def _check_line(
-    path: str, line: Line, source: Source, constraint_file: bool, state: _State
+    line: Line, source: Source, constraint_file: bool, state: _State, at: _At
 ) -> list[Finding]:
-    at = _At(path, line)
     findings: list[Finding] = []
     if "--hash" in line.comment:
         findings.append(
             at("HP102", "a --hash after '#' is part of a comment, which pip ignores", fixable=True)
         )
-    if line.is_blank:
+    if not line.content:
         return findings
     if line.error is not None:
         findings.append(at("HP000", line.error))
@@ -484,7 +489,7 @@ def _digest_problem(value: str) -> str:
     expected = _DIGEST_LENGTHS.get(algorithm)
     if expected is None:
         return ""
-    if not _HEX_RE.fullmatch(digest):
+    if not re.fullmatch(r"[0-9a-fA-F]+", digest):
         return f"{algorithm} digest {digest!r} is not hexadecimal"
     if len(digest) != expected:
         return f"{algorithm} digest has {len(digest)} hex digits, not {expected}"
@@ -501,7 +506,7 @@ def _insecure(url: str) -> bool:
 
 def _suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
     """Apply a ``# hashpin: ignore[CODE,...]`` comment to its own logical line."""
-    match = _SUPPRESSION_RE.search(line.comment)
+    match = re.search(_SUPPRESSION, line.comment)
     if match is None:
         return findings
     listed = match.group(1)

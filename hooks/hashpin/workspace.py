@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 16 * 1024 * 1024
 REQUIREMENTS = "requirements"
 CONSTRAINTS = "constraints"
-_INCLUDE_URL_RE = re.compile(r"^(http|https|file):", re.IGNORECASE)  # pip's SCHEME_RE
+_INCLUDE_URL = r"^(http|https|file):"  # pip's SCHEME_RE, ignoring case
 
 
 class Include:
@@ -35,7 +35,7 @@ class Include:
 
     @property
     def remote(self) -> bool:
-        return _INCLUDE_URL_RE.match(self.target) is not None
+        return re.match(_INCLUDE_URL, self.target, re.IGNORECASE) is not None
 
 
 class Source:
