@@ -58,16 +58,20 @@ _TOKEN = r"[^ \t\r\n]+"
 _BREAK = r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
 # One logical line, as pip's join_lines groups physical lines: any number that end in "\"
 # and are not comment lines ("#" after whitespace other than a line break), then one more.
-# The first alternative is a whole entry as pip-compile writes it: "name==1.0 \" and
-# indented sha256 hashes on the lines after, every one but the last ending in " \".
-# Without "#", "$", quotes, tabs or other backslashes, pip's join of such an entry is its
-# text without the backslash-newlines, and its options are just the hashes.
+# Three groups, exactly one of them non-empty (all empty at the end of the text):
+# 1. an entry as pip-compile writes it: "name==1.0 \", then indented sha256 hashes, one a
+#    line, each but the last ending in " \". Without "#", "$", quotes, tabs or other
+#    backslashes, pip's join of it is its text without the backslash-newlines, and its
+#    options are just the hashes;
+# 2. a comment line (it never continues);
+# 3. any other logical line.
 _LOGICAL_LINE_RE = re.compile(
-    r"(?P<lock_entry>[A-Za-z0-9][!%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z{|}~-]* *\\\r?\n"
+    r"([A-Za-z0-9][!%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z{|}~-]* *\\\r?\n"
     r"(?: +--hash=sha256:[0-9a-f]{64} *\\\r?\n)*"
     r" +--hash=sha256:[0-9a-f]{64} *(?:\r?\n|\Z))"
-    rf"|(?:(?![^\S{_BREAK}]*#)[^{_BREAK}]*\\(?:\r\n|[{_BREAK}]))*"
-    rf"[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z)"
+    rf"|([^\S{_BREAK}]*#[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z))"
+    rf"|((?:(?![^\S{_BREAK}]*#)[^{_BREAK}]*\\(?:\r\n|[{_BREAK}]))*"
+    rf"[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z))"
 )
 # The options of a pip-compile lock line: sha256 hashes and nothing else.
 _HASHES_ONLY_RE = re.compile(r"--hash=sha256:[0-9a-f]{64}(?:[ \t]+--hash=sha256:[0-9a-f]{64})*")
@@ -303,15 +307,23 @@ def parse_text(text: str, env: Mapping[str, str] | None = None) -> list[Line]:
     """
     lines = []
     number = 1  # of the first physical line of the next logical line
-    for match in _LOGICAL_LINE_RE.finditer(text):
-        raw = match.group()
-        if match.lastgroup == "lock_entry":
+    # findall, not finditer: a tuple of strings costs less than a match object.
+    for lock_entry, comment, other in _LOGICAL_LINE_RE.findall(text):
+        if lock_entry:
             # Every physical line of the entry but the last ends in the one backslash.
-            line = Line(number, number + raw.count("\\"), raw)
-            _fill_lock_entry(line, raw)
-        elif raw:
-            bare = raw.splitlines()
-            line = Line(number, number + len(bare) - 1, raw)
+            line = Line(number, number + lock_entry.count("\\"), lock_entry)
+            if "\r" in lock_entry:
+                lock_entry = lock_entry.replace("\\\r\n", "")
+            content = lock_entry.replace("\\\n", "").strip()
+            line.content = content
+            line.args = content[: content.find(" -")]
+            line.set_hashes_only()
+        elif comment:
+            line = Line(number, number, comment)
+            line.comment = comment.strip()
+        elif other:
+            bare = other.splitlines()
+            line = Line(number, number + len(bare) - 1, other)
             joined = _join(bare)
             if joined:
                 _fill(line, joined, env)
@@ -332,16 +344,6 @@ def _join(bare: list[str]) -> str:
     if len(bare) == 1:
         return last
     return "".join([physical.strip("\\") for physical in bare[:-1]]) + last
-
-
-def _fill_lock_entry(line: Line, raw: str) -> None:
-    """What ``_fill`` would find in a pip-compile entry, without splitting it up."""
-    if "\r" in raw:
-        raw = raw.replace("\\\r\n", "")
-    content = raw.replace("\\\n", "").strip()
-    line.content = content
-    line.args = content[: content.find(" -")]
-    line.set_hashes_only()
 
 
 def _segments(bare: list[str]) -> list[tuple[int, int, int]]:

@@ -319,7 +319,7 @@ def _check_line(
             message = f"{option.name} {option.value} is not served over https"
             findings.append(at("HP105", message, option.offset))
     if line.args:
-        findings.extend(_check_requirement(line, constraint_file, state, at))
+        _check_requirement(line, constraint_file, state, at, findings)
     else:
         findings.extend(_check_option_line(line, source, state, at))
     return findings
@@ -375,8 +375,9 @@ def _check_option_line(line: Line, source: Source, state: _State, at: _At) -> li
     return findings
 
 
-def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At) -> list[Finding]:
-    findings = []
+def _check_requirement(
+    line: Line, constraint_file: bool, state: _State, at: _At, findings: list[Finding]
+) -> None:
     for option in () if line.hashes_only else line.options:
         if option.name not in REQUIREMENT_LINE_OPTIONS:
             findings.append(
@@ -390,26 +391,25 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
         requirement = interpret(line.args)
     except InvalidRequirement as exc:
         findings.append(at("HP000", str(exc)))
-        return findings
-    if requirement.kind == URL and requirement.url and state.is_dir is not None:
-        local = file_url_path(requirement.url)
-        if local is not None and state.is_dir(local):
-            requirement.kind = DIRECTORY
+        return
     label = requirement.name or line.args
-    hashes = line.hashes_only or bool(line.options_named("--hash"))
-    if requirement.url and _insecure(requirement.url):
-        findings.append(
-            at("HP105", f"{requirement.url} is not served over https", requirement=label)
-        )
-    if requirement.url_hash and _digest_problem(":".join(requirement.url_hash)):
-        findings.append(
-            at(
-                "HP006",
-                _digest_problem(":".join(requirement.url_hash)),
-                requirement=label,
-                fixable=True,
+    url = requirement.url
+    if url:
+        if requirement.kind == URL and state.is_dir is not None:
+            local = file_url_path(url)
+            if local is not None and state.is_dir(local):
+                requirement.kind = DIRECTORY
+        if _insecure(url):
+            findings.append(at("HP105", f"{url} is not served over https", requirement=label))
+        if requirement.url_hash and _digest_problem(":".join(requirement.url_hash)):
+            findings.append(
+                at(
+                    "HP006",
+                    _digest_problem(":".join(requirement.url_hash)),
+                    requirement=label,
+                    fixable=True,
+                )
             )
-        )
     if constraint_file:
         if requirement.name is None:
             findings.append(
@@ -417,7 +417,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
             )
         elif requirement.extras:
             findings.append(at("HP000", "pip refuses a constraint with extras", requirement=label))
-        return findings
+        return
     if requirement.kind == VCS:
         findings.append(
             at(
@@ -426,7 +426,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                 requirement=label,
             )
         )
-        return findings
+        return
     if requirement.kind == DIRECTORY:
         findings.append(
             at(
@@ -435,7 +435,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                 requirement=label,
             )
         )
-        return findings
+        return
     key = requirement.key
     if key is not None:
         marker_key = (key, requirement.marker)
@@ -447,9 +447,10 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                     requirement=label,
                 )
             )
-            return findings
+            return
         state.seen.add(marker_key)
-    constraint = state.constraints.get(key) if key else None
+    constraint = state.constraints.get(key) if key and state.constraints else None
+    hashes = line.hashes_only or bool(line.options_named("--hash"))
     if requirement.kind == NAMED:
         if not requirement.is_pinned and not (constraint and constraint.pinned):
             findings.append(
@@ -479,7 +480,6 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                 fixable=True,
             )
         )
-    return findings
 
 
 def _digest_problem(value: str) -> str:
