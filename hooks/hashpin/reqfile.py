@@ -67,8 +67,7 @@ _BREAK = r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
 # 3. any other logical line.
 _LOGICAL_LINE_RE = re.compile(
     r"([A-Za-z0-9][!%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z{|}~-]* *\\\r?\n"
-    r"(?: +--hash=sha256:[0-9a-f]{64} *\\\r?\n)*"
-    r" +--hash=sha256:[0-9a-f]{64} *(?:\r?\n|\Z))"
+    r" +--hash=sha256:[0-9a-f]{64}(?: *\\\r?\n +--hash=sha256:[0-9a-f]{64})* *(?:\r?\n|\Z))"
     rf"|([^\S{_BREAK}]*#[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z))"
     rf"|((?:(?![^\S{_BREAK}]*#)[^{_BREAK}]*\\(?:\r\n|[{_BREAK}]))*"
     rf"[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z))"

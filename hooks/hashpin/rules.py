@@ -253,7 +253,7 @@ def _check_source(source: Source, state: _State) -> list[Finding]:
             continue
         at.line = line
         line_findings = _check_line(line, source, constraint_file, state, at)
-        if comment:  # only a comment can suppress
+        if "hashpin" in comment:  # only a suppression comment can suppress
             line_findings = _suppress(path, line, line_findings)
         findings.extend(line_findings)
     return findings
