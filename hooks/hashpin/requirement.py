@@ -48,6 +48,10 @@ _FAST_RE = re.compile(
     rf"(?:(?P<op>==|!=|>=|<=|~=|<|>)(?P<version>{_PUBLIC}))?"
     rf"(?:(?<===)(?P<local>\+[a-z0-9]+(?:\.[a-z0-9]+)*)|(?<===)(?P<wildcard>\.\*))?"
 )
+# name==1.2.3, the commonest requirement of a lock file, recognised without building a
+# Requirement: whatever it accepts, interpret() takes as a named requirement pinned to
+# one version, without extras, marker or URL (a test checks it).
+_PLAIN_PIN_RE = re.compile(rf"({_NAME})==[0-9]+(?:\.[0-9]+)*\s*")
 # Patterns lock files never need are plain strings, compiled on first use (re caches them).
 _HASH_FRAGMENT = r"[#&](sha512|sha384|sha256|sha224|sha1|md5)=([^&]*)"
 _EGG_FRAGMENT = r"[#&]egg=([^&]*)"
@@ -148,14 +152,20 @@ def is_archive(path: str) -> bool:
     return path.lower().endswith(_ARCHIVE_EXTENSIONS)
 
 
+def plain_pin_name(text: str) -> str | None:
+    """The name of a ``name==1.2.3`` requirement (trailing whitespace allowed), else None."""
+    match = _PLAIN_PIN_RE.fullmatch(text)
+    return match.group(1) if match is not None else None
+
+
 def interpret(text: str) -> Requirement:
     """Interpret the requirement part of a non-editable line, as parse_req_from_line does."""
     text = text.strip()
-    if ";" not in text and ":" not in text and not is_archive(text):
-        # No marker and no URL: pip goes straight to PEP 508 unless it is a path.
-        match = _FAST_RE.fullmatch(text)
-        if match is not None:
-            return _named(match, None)
+    # Most lines of a lock file. The pattern refuses ";", ":" and "/": no marker, no URL,
+    # no path, so pip goes straight to PEP 508 unless it names an archive.
+    match = _FAST_RE.fullmatch(text)
+    if match is not None and not is_archive(text):
+        return _named(match, None)
     is_url = url_scheme(text) is not None
     separator = "; " if is_url else ";"
     marker = None

@@ -11,8 +11,10 @@ from .requirement import (
     URL,
     VCS,
     InvalidRequirement,
+    canonical_name,
     file_url_path,
     interpret,
+    plain_pin_name,
     url_scheme,
 )
 from .workspace import CONSTRAINTS
@@ -387,6 +389,13 @@ def _check_requirement(
                     option.offset,
                 )
             )
+    if line.hashes_only and not constraint_file:
+        name = plain_pin_name(line.args)
+        if name is not None:
+            # name==1.2.3 with sha256 hashes, the bulk of a lock file: pinned and hashed,
+            # so of the checks below only the one for duplicates can find anything.
+            _is_duplicate(canonical_name(name), None, name, state, at, findings)
+            return
     try:
         requirement = interpret(line.args)
     except InvalidRequirement as exc:
@@ -437,18 +446,8 @@ def _check_requirement(
         )
         return
     key = requirement.key
-    if key is not None:
-        marker_key = (key, requirement.marker)
-        if marker_key in state.seen:
-            findings.append(
-                at(
-                    "HP104",
-                    f"{label} is listed again: pip checks only the first one's hashes",
-                    requirement=label,
-                )
-            )
-            return
-        state.seen.add(marker_key)
+    if key is not None and _is_duplicate(key, requirement.marker, label, state, at, findings):
+        return
     constraint = state.constraints.get(key) if key and state.constraints else None
     hashes = line.hashes_only or bool(line.options_named("--hash"))
     if requirement.kind == NAMED:
@@ -480,6 +479,23 @@ def _check_requirement(
                 fixable=True,
             )
         )
+
+
+def _is_duplicate(
+    key: str, marker: str | None, label: str, state: _State, at: _At, findings: list[Finding]
+) -> bool:
+    """Report the project if pip has seen it already under this marker, else remember it."""
+    if (key, marker) in state.seen:
+        findings.append(
+            at(
+                "HP104",
+                f"{label} is listed again: pip checks only the first one's hashes",
+                requirement=label,
+            )
+        )
+        return True
+    state.seen.add((key, marker))
+    return False
 
 
 def _digest_problem(value: str) -> str:
