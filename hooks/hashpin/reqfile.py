@@ -264,7 +264,10 @@ def decode(data: bytes) -> tuple[str, bytes, str]:
     for bom, pip_codec, writer_codec in _BOMS:
         if data.startswith(bom):
             return _decode_as(data[len(bom) :], pip_codec, 1), bom, writer_codec
-    for line_number, line in enumerate(data.split(b"\n", 2)[:2], start=1):
+    # The coding line can only be one of the first two lines: split only those off.
+    second_break = data.find(b"\n", data.find(b"\n") + 1)
+    head = data[:second_break] if second_break >= 0 else data
+    for line_number, line in enumerate(head.split(b"\n")[:2], start=1):
         if line[0:1] == b"#":
             match = re.search(_PEP263, line)
             if match is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from .reqfile import DecodeError, File, parse
+from .reqfile import DecodeError, File, decode, parse_text
 
 TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
@@ -197,7 +197,10 @@ def _read(path: str, key: str, env: Mapping[str, str] | None) -> Source:
         source.error = (1, f"cannot read file: {exc.strerror or exc}")
         return source
     try:
-        source.file = parse(data, env)
+        text, bom, encoding = decode(data)
     except DecodeError as exc:
         source.error = (exc.line, exc.message)
+        return source
+    del data  # so that a large file is in memory once while it is parsed, not twice
+    source.file = File(parse_text(text, env), bom, encoding)
     return source
