@@ -271,7 +271,7 @@ def _from_pep508(text: str, marker: str | None) -> Requirement:
 
 def _named(match: re.Match[str], marker: str | None) -> Requirement:
     name, extras, operator, version, local, wildcard = match.groups()
-    return Requirement(  # positional: keywords cost a dict per call, and lock files are long
+    return Requirement(  # positional: keyword arguments cost a dict per call
         NAMED,
         name,
         tuple(extras.split(",")) if extras else (),
