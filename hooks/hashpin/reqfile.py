@@ -54,24 +54,37 @@ _ENV_VAR = r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})"
 # shlex.split only treats quotes and backslashes specially; without them it is a plain split.
 _SHLEX_SPECIAL = r"[\"'\\]"
 _TOKEN = r"[^ \t\r\n]+"
-# What str.splitlines splits on ("\r\n" counts as one break).
-_BREAK = r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
-# One logical line, as pip's join_lines groups physical lines: any number that end in "\"
-# and are not comment lines ("#" after whitespace other than a line break), then one more.
-# Three groups, exactly one of them non-empty (all empty at the end of the text):
-# 1. an entry as pip-compile writes it: "name==1.0 \", then indented sha256 hashes, one a
-#    line, each but the last ending in " \". Without "#", "$", quotes, tabs or other
-#    backslashes, pip's join of it is its text without the backslash-newlines, and its
-#    options are just the hashes;
-# 2. a comment line (it never continues);
-# 3. any other logical line.
-_LOGICAL_LINE_RE = re.compile(
-    r"([A-Za-z0-9][!%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z{|}~-]* *\\\r?\n"
-    r" +--hash=sha256:[0-9a-f]{64}(?: *\\\r?\n +--hash=sha256:[0-9a-f]{64})* *(?:\r?\n|\Z))"
-    rf"|([^\S{_BREAK}]*#[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z))"
-    rf"|((?:(?![^\S{_BREAK}]*#)[^{_BREAK}]*\\(?:\r\n|[{_BREAK}]))*"
-    rf"[^{_BREAK}]*(?:\r\n|[{_BREAK}]|\Z))"
-)
+
+
+def _logical_line_pattern(line_breaks: str) -> str:
+    """One logical line, as pip's join_lines groups physical lines.
+
+    Any number of physical lines that end in "\\" and are not comment lines ("#" after
+    whitespace other than a line break), then one more. Three groups, exactly one of them
+    non-empty (all empty at the end of the text):
+
+    1. an entry as pip-compile writes it: "name==1.0 \\", then indented sha256 hashes, one
+       a line, each but the last ending in " \\". Without "#", "$", quotes, tabs or other
+       backslashes, pip's join of it is its text without the backslash-newlines, and its
+       options are just the hashes;
+    2. a comment line (it never continues);
+    3. any other logical line.
+    """
+    return (
+        r"([A-Za-z0-9][!%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z{|}~-]* *\\\r?\n"
+        r" +--hash=sha256:[0-9a-f]{64}(?: *\\\r?\n +--hash=sha256:[0-9a-f]{64})* *(?:\r?\n|\Z))"
+        rf"|([^\S{line_breaks}]*#[^{line_breaks}]*(?:\r\n|[{line_breaks}]|\Z))"
+        rf"|((?:(?![^\S{line_breaks}]*#)[^{line_breaks}]*\\(?:\r\n|[{line_breaks}]))*"
+        rf"[^{line_breaks}]*(?:\r\n|[{line_breaks}]|\Z))"
+    )
+
+
+# What str.splitlines splits on ("\r\n" counts as one break). Character classes with
+# characters beyond Latin-1 take a millisecond to compile, and ASCII text (nearly every
+# file) can only break on the ASCII ones, so it gets a pattern of its own. Both are
+# compiled on first use.
+_LOGICAL_LINE = _logical_line_pattern(r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029")
+_ASCII_LOGICAL_LINE = _logical_line_pattern(r"\n\r\x0b\x0c\x1c-\x1e")
 # The options of a pip-compile lock line: sha256 hashes and nothing else.
 _HASHES_ONLY_RE = re.compile(r"--hash=sha256:[0-9a-f]{64}(?:[ \t]+--hash=sha256:[0-9a-f]{64})*")
 _HASH_OPTION = r"--hash=(sha256:[0-9a-f]{64})"
@@ -309,8 +322,9 @@ def parse_text(text: str, env: Mapping[str, str] | None = None) -> list[Line]:
     """
     lines = []
     number = 1  # of the first physical line of the next logical line
+    pattern = _ASCII_LOGICAL_LINE if text.isascii() else _LOGICAL_LINE
     # findall, not finditer: a tuple of strings costs less than a match object.
-    for lock_entry, comment, other in _LOGICAL_LINE_RE.findall(text):
+    for lock_entry, comment, other in re.findall(pattern, text):
         if lock_entry:
             # Every physical line of the entry but the last ends in the one backslash.
             line = Line(number, number + lock_entry.count("\\"), lock_entry)
