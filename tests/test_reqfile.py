@@ -23,6 +23,35 @@ _SPECIAL = [
     " # c", "#egg=x", "-ifoo",
 ]  # fmt: skip
 requirement_text = st.lists(st.sampled_from(_SPECIAL), max_size=40).map("".join)
+
+
+@st.composite
+def _lock_entry(draw: st.DrawFn) -> str:
+    """A pip-compile entry (a requirement, then one --hash per line), or a near miss."""
+    near_miss = draw(st.booleans())
+
+    def part(good: list[str], bad: list[str]) -> str:
+        return draw(st.sampled_from(good + bad if near_miss else good))
+
+    text = part(
+        ["a", "Foo_Bar", "x-y.z[ex]", "https://h/x-1.0-py3-none-any.whl"],
+        ["-e .", "#c", "a${VAR}", "a'b", "a\\b", " a", "--hash", "a==1 -e"],
+    )
+    text += part(["==1.0", ">=2", "==1.*", ""], [" ; python_version<'3'", "#x", "\t"])
+    for _ in range(draw(st.integers(1 if not near_miss else 0, 3))):
+        text += part([" \\", "\\", "  \\"], [" \\\\", "\t\\", " \\ ", ""])
+        text += part(["\n", "\r\n"], ["\r", "\x0c", "\u2028"])
+        text += part(["    ", " "], ["", "\t", "  # c "])
+        text += part(["--hash=sha256:"], ["--hash=sha384:", "--hash sha256:", "-x"])
+        text += part(["ab" * 32, "0123456789abcdef" * 4], ["AB" * 32, "a" * 63, "a" * 65])
+    text += part(["", " ", "  "], ["\t", " \\"])
+    return text + part(["\n", "\r\n", ""], ["\r"])
+
+
+# Lock-file shaped text: mostly well-formed entries, which the parser takes in one match.
+lock_text = st.lists(
+    _lock_entry() | st.sampled_from(["# via x\n", "\n", "--pre\n"]), max_size=8
+).map("".join)
 ENV = {"VAR": "value with space", "EMPTY": ""}
 
 
@@ -34,7 +63,7 @@ def test_round_trip_arbitrary_text(text: str) -> None:
     assert parse(data).render() == data
 
 
-@given(requirement_text)
+@given(requirement_text | lock_text)
 def test_round_trip_requirement_shaped_text(text: str) -> None:
     data = text.encode("utf-8")
     assert parse(data, ENV).render() == data
@@ -99,7 +128,7 @@ def _pip_lines(text: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
 
 
 @settings(max_examples=400)
-@given(requirement_text)
+@given(requirement_text | lock_text)
 @example("foo\\\n#comment\nbar")
 @example("foo # c \\\n--hash=sha256:ab")
 @example("\\\\foo\\\\\nbar")
@@ -121,7 +150,7 @@ def _pip_parse_line(content: str) -> tuple[str, optparse.Values] | str:
 
 
 @settings(max_examples=400)
-@given(requirement_text)
+@given(requirement_text | lock_text)
 @example("foo --hash sha256:ab --hash=sha384:cd")
 @example("-e . --hash=sha256:ab")
 @example("--ind http://x")
@@ -151,6 +180,7 @@ def test_options_match_pip_line_parser(text: str) -> None:
         index = line.options_named("--index-url")
         assert (index[-1].value if index else None) == opts.index_url
         assert bool(line.options_named("--no-index")) == opts.no_index
+        assert all(line.content[option.offset] == "-" for option in line.options)
 
 
 @given(st.text(alphabet=" \t\u3000\xa0#ab", max_size=30))
@@ -179,3 +209,15 @@ def test_comment_swallows_joined_lines() -> None:
     assert line.args == "foo==1.0"
     assert line.options == ()
     assert "--hash" in line.comment
+
+
+def test_lock_entry_lines_and_positions() -> None:
+    digest = "0123456789abcdef" * 4
+    text = f"# header\r\nfoo==1.0 \\\r\n    --hash=sha256:{digest} \\\r\n  --hash=sha256:{digest}  \r\nbar\n"
+    _, entry, bar = parse_text(text)
+    assert (entry.number, entry.end, bar.number) == (2, 4, 5)
+    assert entry.raw == text[len("# header\r\n") : text.index("bar")]
+    assert entry.args == "foo==1.0    "
+    assert entry.content.endswith(digest)
+    assert [entry.locate(option.offset) for option in entry.options] == [(3, 5), (4, 3)]
+    assert [option.value for option in entry.options] == [f"sha256:{digest}"] * 2

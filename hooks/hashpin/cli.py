@@ -24,14 +24,43 @@ def _comma_list(value: str) -> list[str]:
     return [item for item in value.split(",") if item.strip()]
 
 
+def _formatter(*, prog: str) -> argparse.HelpFormatter:
+    """argparse's help formatter, at the width argparse would choose.
+
+    argparse makes a formatter for every argument added, and without a width each one
+    asks shutil, whose import (bz2, lzma, fnmatch) costs more than checking a small file.
+    """
+    return argparse.HelpFormatter(prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else stdout's terminal, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    if sys.__stdout__ is None:
+        return 80
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (ValueError, OSError):  # closed, detached, or not a terminal
+        return 80
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="hashpin", description="Keep pip requirements files pinned and hash-locked."
+        prog="hashpin",
+        description="Keep pip requirements files pinned and hash-locked.",
+        formatter_class=_formatter,
     )
     parser.add_argument("--version", action="version", version=f"hashpin {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     check = commands.add_parser(
-        "check", help="report unpinned, unhashed and invalid requirements (offline)"
+        "check",
+        help="report unpinned, unhashed and invalid requirements (offline)",
+        formatter_class=_formatter,
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="requirements files to check")
     _add_check_options(check)

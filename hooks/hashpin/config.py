@@ -31,6 +31,8 @@ class Config:
         self.constraints: list[str] = []
 
     def excluded(self, path: str) -> bool:
+        if not self.exclude:
+            return False
         from fnmatch import fnmatch
 
         relative = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
@@ -38,6 +40,8 @@ class Config:
         return any(fnmatch(relative, glob) or fnmatch(given, glob) for glob in self.exclude)
 
     def constraint_files(self) -> list[str]:
+        if not self.constraints:
+            return []
         from glob import glob
 
         found = []

@@ -47,14 +47,47 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
 )
-_PEP263_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
-_ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
+# Patterns that few lines need are plain strings, compiled on first use (re caches them):
+# a run that never needs one does not pay for compiling it.
+_PEP263 = rb"coding[:=]\s*([-\w.]+)"
+_ENV_VAR = r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})"
 # shlex.split only treats quotes and backslashes specially; without them it is a plain split.
-_SHLEX_SPECIAL_RE = re.compile(r"[\"'\\]")
-_TOKEN_RE = re.compile(r"[^ \t\r\n]+")
+_SHLEX_SPECIAL = r"[\"'\\]"
+_TOKEN = r"[^ \t\r\n]+"
+
+
+def _logical_line_pattern(line_breaks: str) -> str:
+    """One logical line, as pip's join_lines groups physical lines.
+
+    Any number of physical lines that end in "\\" and are not comment lines ("#" after
+    whitespace other than a line break), then one more. Three groups, exactly one of them
+    non-empty (all empty at the end of the text):
+
+    1. an entry as pip-compile writes it: "name==1.0 \\", then indented sha256 hashes, one
+       a line, each but the last ending in " \\". Without "#", "$", quotes, tabs or other
+       backslashes, pip's join of it is its text without the backslash-newlines, and its
+       options are just the hashes;
+    2. a comment line (it never continues);
+    3. any other logical line.
+    """
+    return (
+        r"([A-Za-z0-9][!%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z{|}~-]* *\\\r?\n"
+        r" +--hash=sha256:[0-9a-f]{64}(?: *\\\r?\n +--hash=sha256:[0-9a-f]{64})* *(?:\r?\n|\Z))"
+        rf"|([^\S{line_breaks}]*#[^{line_breaks}]*(?:\r\n|[{line_breaks}]|\Z))"
+        rf"|((?:(?![^\S{line_breaks}]*#)[^{line_breaks}]*\\(?:\r\n|[{line_breaks}]))*"
+        rf"[^{line_breaks}]*(?:\r\n|[{line_breaks}]|\Z))"
+    )
+
+
+# What str.splitlines splits on ("\r\n" counts as one break). Character classes with
+# characters beyond Latin-1 take a millisecond to compile, and ASCII text (nearly every
+# file) can only break on the ASCII ones, so it gets a pattern of its own. Both are
+# compiled on first use.
+_LOGICAL_LINE = _logical_line_pattern(r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029")
+_ASCII_LOGICAL_LINE = _logical_line_pattern(r"\n\r\x0b\x0c\x1c-\x1e")
 # The options of a pip-compile lock line: sha256 hashes and nothing else.
 _HASHES_ONLY_RE = re.compile(r"--hash=sha256:[0-9a-f]{64}(?:[ \t]+--hash=sha256:[0-9a-f]{64})*")
-_HASH_OPTION_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
+_HASH_OPTION = r"--hash=(sha256:[0-9a-f]{64})"
 
 
 class DecodeError(Exception):
@@ -148,6 +181,7 @@ class Line:
     """One logical line: what pip sees as one line, spanning one or more physical lines."""
 
     __slots__ = (
+        "_options",
         "_segments",
         "args",
         "comment",
@@ -155,8 +189,8 @@ class Line:
         "dropped",
         "end",
         "error",
+        "hashes_only",
         "number",
-        "options",
         "raw",
     )
 
@@ -167,10 +201,35 @@ class Line:
         self.content = ""  # what pip acts on: joined, comment removed, stripped, expanded
         self.comment = ""  # the text pip dropped as a comment ("" if none)
         self.args = ""  # the requirement part of content ("" for an option-only line)
-        self.options: tuple[Option, ...] = ()
+        # The options are one or more --hash=sha256:<64 lower-case hex digits> and nothing
+        # else: none of them can be wrong, so the check need not look at them one by one.
+        self.hashes_only = False
+        self._options: tuple[Option, ...] | None = ()  # None: hashes only, not built yet
         self.dropped: tuple[tuple[str, int], ...] = ()  # words among the options pip drops
         self.error: str | None = None  # why pip refuses this line's options
         self._segments: list[tuple[int, int, int]] | None = None
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        if self._options is None:
+            # Lock files have tens of thousands of hashes, and checking them needs no
+            # Option objects: build them only for whoever asks.
+            options_at = len(self.args) + 1 if self.args else 0
+            self._options = tuple(
+                Option("--hash", match.group(1), match.start())
+                for match in re.compile(_HASH_OPTION).finditer(self.content, options_at)
+            )
+        return self._options
+
+    @options.setter
+    def options(self, options: tuple[Option, ...]) -> None:
+        self._options = options
+        self.hashes_only = False  # the check looks at each of these
+
+    def set_hashes_only(self) -> None:
+        """Mark the options (after ``args``) as well-formed sha256 hashes only."""
+        self.hashes_only = True
+        self._options = None
 
     @property
     def physical(self) -> list[str]:
@@ -218,9 +277,12 @@ def decode(data: bytes) -> tuple[str, bytes, str]:
     for bom, pip_codec, writer_codec in _BOMS:
         if data.startswith(bom):
             return _decode_as(data[len(bom) :], pip_codec, 1), bom, writer_codec
-    for line_number, line in enumerate(data.split(b"\n")[:2], start=1):
+    # The coding line can only be one of the first two lines: split only those off.
+    second_break = data.find(b"\n", data.find(b"\n") + 1)
+    head = data[:second_break] if second_break >= 0 else data
+    for line_number, line in enumerate(head.split(b"\n")[:2], start=1):
         if line[0:1] == b"#":
-            match = _PEP263_RE.search(line)
+            match = re.search(_PEP263, line)
             if match is not None:
                 name = match.group(1).decode("ascii")
                 try:
@@ -258,38 +320,46 @@ def parse_text(text: str, env: Mapping[str, str] | None = None) -> list[Line]:
     backslashes from *both* ends of a continued line, and prefixes a comment line that
     ends a continuation with a space so that it is always taken as a comment.
     """
-    bare = text.splitlines()
     lines = []
-    start = -1  # index of the first line of a pending continuation
-    start_at = at = 0  # offsets into text, to slice each logical line's raw text
-    pieces: list[str] = []
-    for index, physical in enumerate(bare):
-        # Step over the line and its ending (two characters only for CRLF).
-        at += len(physical)
-        at += 2 if text.startswith("\r\n", at) else 1
-        if physical[-1:] == "\\" and physical.lstrip()[:1] != "#":
-            if start < 0:
-                start = index
-                pieces = []
-            pieces.append(physical.strip("\\"))
+    number = 1  # of the first physical line of the next logical line
+    pattern = _ASCII_LOGICAL_LINE if text.isascii() else _LOGICAL_LINE
+    # findall, not finditer: a tuple of strings costs less than a match object.
+    for lock_entry, comment, other in re.findall(pattern, text):
+        if lock_entry:
+            # Every physical line of the entry but the last ends in the one backslash.
+            line = Line(number, number + lock_entry.count("\\"), lock_entry)
+            if "\r" in lock_entry:
+                lock_entry = lock_entry.replace("\\\r\n", "")
+            content = lock_entry.replace("\\\n", "").strip()
+            line.content = content
+            line.args = content[: content.find(" -")]
+            line.set_hashes_only()
+        elif comment:
+            line = Line(number, number, comment)
+            line.comment = comment.strip()
+        elif other:
+            bare = other.splitlines()
+            line = Line(number, number + len(bare) - 1, other)
+            joined = _join(bare)
+            if joined:
+                _fill(line, joined, env)
+        else:  # the empty match at the end of the text
             continue
-        if start < 0:
-            line = Line(index + 1, index + 1, text[start_at:at])
-            joined = physical
-        else:
-            line = Line(start + 1, index + 1, text[start_at:at])
-            pieces.append(" " + physical if _is_comment_line(physical) else physical)
-            joined = "".join(pieces)
-            start = -1
-        start_at = at
-        if joined:
-            _fill(line, joined, env)
         lines.append(line)
-    if start >= 0:  # the file ends inside a continuation
-        line = Line(start + 1, len(bare), text[start_at:])
-        _fill(line, "".join(pieces), env)
-        lines.append(line)
+        number = line.end + 1
     return lines
+
+
+def _join(bare: list[str]) -> str:
+    """pip's join_lines, over the physical lines of one logical line."""
+    last = bare[-1]
+    if last[-1:] == "\\" and not _is_comment_line(last):  # the file ends in a continuation
+        last = last.strip("\\")
+    elif len(bare) > 1 and _is_comment_line(last):
+        last = " " + last
+    if len(bare) == 1:
+        return last
+    return "".join([physical.strip("\\") for physical in bare[:-1]]) + last
 
 
 def _segments(bare: list[str]) -> list[tuple[int, int, int]]:
@@ -359,7 +429,7 @@ def _fill(line: Line, joined: str, env: Mapping[str, str] | None) -> None:
 
 def _expand(text: str, env: Mapping[str, str]) -> str:
     """pip's expand_env_variables, replacement order included."""
-    for whole, name in _ENV_VAR_RE.findall(text):
+    for whole, name in re.findall(_ENV_VAR, text):
         value = env.get(name)
         if value:
             text = text.replace(whole, value)
@@ -379,13 +449,10 @@ def _split_options(line: Line, content: str) -> None:
         options_at = dash + 1
     options_text = content[options_at:]
     if _HASHES_ONLY_RE.fullmatch(options_text):  # the common case, without the general loop
-        line.options = tuple(
-            Option("--hash", match.group(1), options_at + match.start())
-            for match in _HASH_OPTION_RE.finditer(options_text)
-        )
+        line.set_hashes_only()
         return
-    if _SHLEX_SPECIAL_RE.search(options_text) is None:
-        words = [(m.group(), options_at + m.start()) for m in _TOKEN_RE.finditer(options_text)]
+    if re.search(_SHLEX_SPECIAL, options_text) is None:
+        words = [(m.group(), options_at + m.start()) for m in re.finditer(_TOKEN, options_text)]
     else:
         shlexed = _shlex_words(options_text, options_at)
         if shlexed is None:

@@ -48,10 +48,15 @@ _FAST_RE = re.compile(
     rf"(?:(?P<op>==|!=|>=|<=|~=|<|>)(?P<version>{_PUBLIC}))?"
     rf"(?:(?<===)(?P<local>\+[a-z0-9]+(?:\.[a-z0-9]+)*)|(?<===)(?P<wildcard>\.\*))?"
 )
-_HASH_FRAGMENT_RE = re.compile(r"[#&](sha512|sha384|sha256|sha224|sha1|md5)=([^&]*)")
-_EGG_FRAGMENT_RE = re.compile(r"[#&]egg=([^&]*)")
-_PROJECT_NAME_RE = re.compile(rf"^{_NAME}$")
-_EXTRAS_SUFFIX_RE = re.compile(r"^(.+)(\[[^\]]+\])$")
+# name==1.2.3, the commonest requirement of a lock file, recognised without building a
+# Requirement: whatever it accepts, interpret() takes as a named requirement pinned to
+# one version, without extras, marker or URL (a test checks it).
+_PLAIN_PIN_RE = re.compile(rf"({_NAME})==[0-9]+(?:\.[0-9]+)*\s*")
+# Patterns lock files never need are plain strings, compiled on first use (re caches them).
+_HASH_FRAGMENT = r"[#&](sha512|sha384|sha256|sha224|sha1|md5)=([^&]*)"
+_EGG_FRAGMENT = r"[#&]egg=([^&]*)"
+_PROJECT_NAME = rf"^{_NAME}$"
+_EXTRAS_SUFFIX = r"^(.+)(\[[^\]]+\])$"
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _NORMALIZE_RE = re.compile(r"[-_.]+")
 
@@ -68,7 +73,6 @@ class Requirement:
     def __init__(
         self,
         kind: str,
-        *,
         name: str | None = None,
         extras: tuple[str, ...] = (),
         specifiers: tuple[tuple[str, str], ...] = (),
@@ -113,7 +117,7 @@ def canonical_name(name: str) -> str:
 
 def find_hash_fragment(url: str) -> tuple[str, str] | None:
     """The hash pip reads from a URL (pip's LinkHash: searched anywhere after # or &)."""
-    match = _HASH_FRAGMENT_RE.search(url)
+    match = re.search(_HASH_FRAGMENT, url)
     return (match.group(1), match.group(2)) if match else None
 
 
@@ -148,14 +152,20 @@ def is_archive(path: str) -> bool:
     return path.lower().endswith(_ARCHIVE_EXTENSIONS)
 
 
+def plain_pin_name(text: str) -> str | None:
+    """The name of a ``name==1.2.3`` requirement (trailing whitespace allowed), else None."""
+    match = _PLAIN_PIN_RE.fullmatch(text)
+    return match.group(1) if match is not None else None
+
+
 def interpret(text: str) -> Requirement:
     """Interpret the requirement part of a non-editable line, as parse_req_from_line does."""
     text = text.strip()
-    if ";" not in text and ":" not in text and not is_archive(text):
-        # No marker and no URL: pip goes straight to PEP 508 unless it is a path.
-        match = _FAST_RE.fullmatch(text)
-        if match is not None:
-            return _named(match, None)
+    # Most lines of a lock file. The pattern refuses ";", ":" and "/": no marker, no URL,
+    # no path, so pip goes straight to PEP 508 unless it names an archive.
+    match = _FAST_RE.fullmatch(text)
+    if match is not None and not is_archive(text):
+        return _named(match, None)
     is_url = url_scheme(text) is not None
     separator = "; " if is_url else ";"
     marker = None
@@ -184,7 +194,7 @@ def interpret(text: str) -> Requirement:
 
 
 def _strip_path_extras(text: str) -> tuple[str, str | None]:
-    match = _EXTRAS_SUFFIX_RE.match(text)
+    match = re.match(_EXTRAS_SUFFIX, text)
     if match is None:
         return text, None
     return match.group(1).rstrip(), match.group(2)
@@ -215,11 +225,11 @@ def _url_path(url: str) -> str:
 
 
 def _egg_name(url: str) -> str | None:
-    match = _EGG_FRAGMENT_RE.search(url)
+    match = re.search(_EGG_FRAGMENT, url)
     if match is None:
         return None
     name = match.group(1)
-    if not _PROJECT_NAME_RE.match(name):
+    if not re.match(_PROJECT_NAME, name):
         raise InvalidRequirement(f"invalid #egg= fragment {name!r}: not a project name")
     return name
 
@@ -261,12 +271,12 @@ def _from_pep508(text: str, marker: str | None) -> Requirement:
 
 def _named(match: re.Match[str], marker: str | None) -> Requirement:
     name, extras, operator, version, local, wildcard = match.groups()
-    return Requirement(
+    return Requirement(  # positional: keyword arguments cost a dict per call
         NAMED,
-        name=name,
-        extras=tuple(extras.split(",")) if extras else (),
-        specifiers=((operator, version + (local or wildcard or "")),) if operator else (),
-        marker=marker,
+        name,
+        tuple(extras.split(",")) if extras else (),
+        ((operator, version + (local or wildcard or "")),) if operator else (),
+        marker,
     )
 
 

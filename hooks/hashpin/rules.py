@@ -11,8 +11,10 @@ from .requirement import (
     URL,
     VCS,
     InvalidRequirement,
+    canonical_name,
     file_url_path,
     interpret,
+    plain_pin_name,
     url_scheme,
 )
 from .workspace import CONSTRAINTS
@@ -75,11 +77,10 @@ BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
 _DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32}
-_HEX_RE = re.compile(r"[0-9a-fA-F]+")
 _VALID_DIGEST_RE = re.compile(
     r"sha256:[0-9a-fA-F]{64}|sha384:[0-9a-fA-F]{96}|sha512:[0-9a-fA-F]{128}"
 )
-_SUPPRESSION_RE = re.compile(r"hashpin:\s*ignore(?:\[([^\]]*)\])?")
+_SUPPRESSION = r"hashpin:\s*ignore(?:\[([^\]]*)\])?"  # compiled on first use
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -231,7 +232,7 @@ def collect_constraints(workspace: Workspace) -> dict[str, Constraint]:
             entry = constraints.setdefault(requirement.key, Constraint())
             entry.pinned |= requirement.is_pinned
             entry.version = entry.version or requirement.pinned_version
-            entry.hashed |= bool(line.options_named("--hash"))
+            entry.hashed |= line.hashes_only or bool(line.options_named("--hash"))
     return constraints
 
 
@@ -251,22 +252,27 @@ def _check_source(source: Source, state: _State) -> list[Finding]:
         ]
     findings: list[Finding] = []
     constraint_file = source.role == CONSTRAINTS
+    at = _At(path)
     for line in source.file.lines:
-        if line.is_blank and not line.comment:
+        comment = line.comment
+        if not line.content and not comment:
             continue
-        line_findings = _check_line(path, line, source, constraint_file, state)
-        findings.extend(_suppress(path, line, line_findings))
+        at.line = line
+        line_findings = _check_line(line, source, constraint_file, state, at)
+        if "hashpin" in comment:  # only a suppression comment can suppress
+            line_findings = _suppress(path, line, line_findings)
+        findings.extend(line_findings)
     return findings
 
 
 class _At:
-    """Makes findings positioned within one logical line."""
+    """Makes findings positioned within the line being checked (one per file, not per line)."""
 
     __slots__ = ("line", "path")
 
-    def __init__(self, path: str, line: Line) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.line = line
+        self.line: Line | None = None
 
     def __call__(
         self,
@@ -277,29 +283,30 @@ class _At:
         requirement: str | None = None,
         fixable: bool = False,
     ) -> Finding:
-        row, column = self.line.locate(offset)
+        line = self.line
+        assert line is not None
+        row, column = line.locate(offset)
         return Finding(
             self.path,
             code,
             message,
             line=row,
             column=column,
-            end_line=self.line.end,
+            end_line=line.end,
             requirement=requirement,
             fixable=fixable,
         )
 
 
 def _check_line(
-    path: str, line: Line, source: Source, constraint_file: bool, state: _State
+    line: Line, source: Source, constraint_file: bool, state: _State, at: _At
 ) -> list[Finding]:
-    at = _At(path, line)
     findings: list[Finding] = []
     if "--hash" in line.comment:
         findings.append(
             at("HP102", "a --hash after '#' is part of a comment, which pip ignores", fixable=True)
         )
-    if line.is_blank:
+    if not line.content:
         return findings
     if line.error is not None:
         findings.append(at("HP000", line.error))
@@ -307,7 +314,7 @@ def _check_line(
     if line.dropped:
         words = " ".join(word for word, _ in line.dropped)
         findings.append(at("HP103", f"pip ignores {words!r} among the options", line.dropped[0][1]))
-    for option in line.options:
+    for option in () if line.hashes_only else line.options:  # well-formed hashes need no look
         if option.name == "--hash":
             problem = digest_problem(option.value or "")
             if problem:
@@ -318,7 +325,7 @@ def _check_line(
             message = f"{option.name} {option.value} is not served over https"
             findings.append(at("HP105", message, option.offset))
     if line.args:
-        findings.extend(_check_requirement(line, constraint_file, state, at))
+        _check_requirement(line, constraint_file, state, at, findings)
     else:
         findings.extend(_check_option_line(line, source, state, at))
     return findings
@@ -376,9 +383,10 @@ def _check_option_line(line: Line, source: Source, state: _State, at: _At) -> li
     return findings
 
 
-def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At) -> list[Finding]:
-    findings = []
-    for option in line.options:
+def _check_requirement(
+    line: Line, constraint_file: bool, state: _State, at: _At, findings: list[Finding]
+) -> None:
+    for option in () if line.hashes_only else line.options:
         if option.name not in REQUIREMENT_LINE_OPTIONS:
             findings.append(
                 at(
@@ -387,30 +395,36 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                     option.offset,
                 )
             )
+    if line.hashes_only and not constraint_file:
+        name = plain_pin_name(line.args)
+        if name is not None:
+            # name==1.2.3 with sha256 hashes, the bulk of a lock file: pinned and hashed,
+            # so of the checks below only the one for duplicates can find anything.
+            _is_duplicate(canonical_name(name), None, name, state, at, findings)
+            return
     try:
         requirement = interpret(line.args)
     except InvalidRequirement as exc:
         findings.append(at("HP000", str(exc)))
-        return findings
-    if requirement.kind == URL and requirement.url and state.is_dir is not None:
-        local = file_url_path(requirement.url)
-        if local is not None and state.is_dir(local):
-            requirement.kind = DIRECTORY
+        return
     label = requirement.name or line.args
-    hashes = line.options_named("--hash")
-    if requirement.url and _insecure(requirement.url):
-        findings.append(
-            at("HP105", f"{requirement.url} is not served over https", requirement=label)
-        )
-    if requirement.url_hash and digest_problem(":".join(requirement.url_hash)):
-        findings.append(
-            at(
-                "HP006",
-                digest_problem(":".join(requirement.url_hash)),
-                requirement=label,
-                fixable=True,
+    url = requirement.url
+    if url:
+        if requirement.kind == URL and state.is_dir is not None:
+            local = file_url_path(url)
+            if local is not None and state.is_dir(local):
+                requirement.kind = DIRECTORY
+        if _insecure(url):
+            findings.append(at("HP105", f"{url} is not served over https", requirement=label))
+        if requirement.url_hash and digest_problem(":".join(requirement.url_hash)):
+            findings.append(
+                at(
+                    "HP006",
+                    digest_problem(":".join(requirement.url_hash)),
+                    requirement=label,
+                    fixable=True,
+                )
             )
-        )
     if constraint_file:
         if requirement.name is None:
             findings.append(
@@ -418,7 +432,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
             )
         elif requirement.extras:
             findings.append(at("HP000", "pip refuses a constraint with extras", requirement=label))
-        return findings
+        return
     if requirement.kind == VCS:
         findings.append(
             at(
@@ -427,7 +441,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                 requirement=label,
             )
         )
-        return findings
+        return
     if requirement.kind == DIRECTORY:
         findings.append(
             at(
@@ -436,21 +450,12 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                 requirement=label,
             )
         )
-        return findings
+        return
     key = requirement.key
-    if key is not None:
-        marker_key = (key, requirement.marker)
-        if marker_key in state.seen:
-            findings.append(
-                at(
-                    "HP104",
-                    f"{label} is listed again: pip checks only the first one's hashes",
-                    requirement=label,
-                )
-            )
-            return findings
-        state.seen.add(marker_key)
-    constraint = state.constraints.get(key) if key else None
+    if key is not None and _is_duplicate(key, requirement.marker, label, state, at, findings):
+        return
+    constraint = state.constraints.get(key) if key and state.constraints else None
+    hashes = line.hashes_only or bool(line.options_named("--hash"))
     if requirement.kind == NAMED:
         if not requirement.is_pinned and not (constraint and constraint.pinned):
             findings.append(
@@ -465,9 +470,7 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
             findings.append(
                 at("HP101", f"{line.args} pins a version range, not one version", requirement=label)
             )
-    has_hash = (
-        bool(hashes) or requirement.url_hash is not None or bool(constraint and constraint.hashed)
-    )
+    has_hash = hashes or requirement.url_hash is not None or bool(constraint and constraint.hashed)
     if not has_hash:
         fixable = requirement.kind == URL or requirement.pinned_version is not None
         findings.append(at("HP002", f"{label} has no --hash", requirement=label, fixable=fixable))
@@ -482,7 +485,23 @@ def _check_requirement(line: Line, constraint_file: bool, state: _State, at: _At
                 fixable=True,
             )
         )
-    return findings
+
+
+def _is_duplicate(
+    key: str, marker: str | None, label: str, state: _State, at: _At, findings: list[Finding]
+) -> bool:
+    """Report the project if pip has seen it already under this marker, else remember it."""
+    if (key, marker) in state.seen:
+        findings.append(
+            at(
+                "HP104",
+                f"{label} is listed again: pip checks only the first one's hashes",
+                requirement=label,
+            )
+        )
+        return True
+    state.seen.add((key, marker))
+    return False
 
 
 def digest_problem(value: str) -> str:
@@ -492,7 +511,7 @@ def digest_problem(value: str) -> str:
     expected = _DIGEST_LENGTHS.get(algorithm)
     if expected is None:
         return ""
-    if not _HEX_RE.fullmatch(digest):
+    if not re.fullmatch(r"[0-9a-fA-F]+", digest):
         return f"{algorithm} digest {digest!r} is not hexadecimal"
     if len(digest) != expected:
         return f"{algorithm} digest has {len(digest)} hex digits, not {expected}"
@@ -509,7 +528,7 @@ def _insecure(url: str) -> bool:
 
 def _suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
     """Apply a ``# hashpin: ignore[CODE,...]`` comment to its own logical line."""
-    match = _SUPPRESSION_RE.search(line.comment)
+    match = re.search(_SUPPRESSION, line.comment)
     if match is None:
         return findings
     listed = match.group(1)

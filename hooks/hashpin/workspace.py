@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from .reqfile import DecodeError, File, parse
+from .reqfile import DecodeError, File, decode, parse_text
 
 TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 16 * 1024 * 1024
 REQUIREMENTS = "requirements"
 CONSTRAINTS = "constraints"
-_INCLUDE_URL_RE = re.compile(r"^(http|https|file):", re.IGNORECASE)  # pip's SCHEME_RE
+_INCLUDE_URL = r"^(http|https|file):"  # pip's SCHEME_RE, ignoring case
 
 
 class Include:
@@ -35,7 +35,7 @@ class Include:
 
     @property
     def remote(self) -> bool:
-        return _INCLUDE_URL_RE.match(self.target) is not None
+        return re.match(_INCLUDE_URL, self.target, re.IGNORECASE) is not None
 
 
 class Source:
@@ -185,13 +185,26 @@ def _unopenable(path: str) -> str | None:
 
 def _read(path: str, key: str, env: Mapping[str, str] | None, data: bytes | None) -> Source:
     source = Source(path, key)
-    if data is not None:
-        source.file = parse(data, env)
+    if data is None:
+        data = _read_bytes(path, source)
+        if data is None:
+            return source
+    try:
+        text, bom, encoding = decode(data)
+    except DecodeError as exc:
+        source.error = (exc.line, exc.message)
         return source
+    del data  # so that a large file is in memory once while it is parsed, not twice
+    source.file = File(parse_text(text, env), bom, encoding)
+    return source
+
+
+def _read_bytes(path: str, source: Source) -> bytes | None:
+    """The file's bytes, or None with ``source.error`` saying why pip could not read it."""
     try:
         if os.path.isdir(path):
             source.error = (1, "is a directory, not a requirements file")
-            return source
+            return None
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             source.error = (
@@ -199,17 +212,12 @@ def _read(path: str, key: str, env: Mapping[str, str] | None, data: bytes | None
                 f"file is {size / 1024 / 1024:.1f} MiB; requirements files over "
                 f"{MAX_FILE_BYTES // 1024 // 1024} MiB are refused",
             )
-            return source
+            return None
         with open(path, "rb") as stream:
-            data = stream.read()
+            return stream.read()
     except OSError as exc:
         source.error = (1, f"cannot read file: {exc.strerror or exc}")
-        return source
-    try:
-        source.file = parse(data, env)
-    except DecodeError as exc:
-        source.error = (exc.line, exc.message)
-    return source
+        return None
 
 
 class ChangedOnDisk(Exception):

@@ -16,6 +16,12 @@ a subprocess with the interpreter running this script, on the same files in the 
   ``pip install -r`` does before it resolves;
 - ``python -c pass``: what starting the interpreter costs.
 
+Every tool runs with Python's bytecode cache on, kept in the run's scratch folder
+(``PYTHONPYCACHEPREFIX``): the warm-up run writes it and the timed runs read it, as they
+would after a regular ``pip install .``, which byte-compiles the package. Without this an
+editable install under ``PYTHONDONTWRITEBYTECODE=1`` would compile hashpin's source on
+every run, which costs more than checking a small file.
+
 Peak RSS comes from the child's rusage (``os.wait4``). On Linux a process's
 ``ru_maxrss`` also counts the memory of the process that started it, as it was when it
 called exec, so each tool is started by a tiny launcher (``python -I -S``) instead of
@@ -238,12 +244,20 @@ def _is_utf8(path: Path) -> bool:
 # -- measuring -------------------------------------------------------------------------------
 
 
+def tool_environment(scratch: Path) -> dict[str, str]:
+    """This process's environment, with the bytecode cache on and kept in ``scratch``."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    return env
+
+
 def measure(argv: list[str], cwd: Path, scratch: Path) -> Run:
     out, err = scratch / "stdout", scratch / "stderr"
     launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(out), str(err), *argv]
     process = subprocess.Popen(
         launcher,
         cwd=cwd,
+        env=tool_environment(scratch),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -298,6 +312,7 @@ def machine() -> list[str]:
         f"- Python: {platform.python_implementation()} {platform.python_version()}"
         f" ({sys.executable})",
         f"- packages: {versions}",
+        "- bytecode: cached (PYTHONPYCACHEPREFIX in the scratch folder), written by the warm-up",
     ]
 
 
