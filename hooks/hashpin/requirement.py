@@ -45,7 +45,8 @@ _PUBLIC = _RELEASE + r"(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
 # it); anything else goes to packaging.
 _FAST_RE = re.compile(
     rf"(?P<name>{_NAME})(?:\[(?P<extras>{_NAME}(?:,{_NAME})*)\])?"
-    rf"(?:(?P<op>==|!=|>=|<=|~=|<|>)(?P<version>{_PUBLIC}))?"
+    # ~= needs two release segments (packaging refuses "~=1").
+    rf"(?:(?P<op>==|!=|>=|<=|~=(?=[0-9]+\.[0-9])|<|>)(?P<version>{_PUBLIC}))?"
     rf"(?:(?<===)(?P<local>\+[a-z0-9]+(?:\.[a-z0-9]+)*)|(?<===)(?P<wildcard>\.\*))?"
 )
 # name==1.2.3, the commonest requirement of a lock file, recognised without building a
