@@ -417,16 +417,19 @@ def test_concurrent_processes_share_one_cache(tmp_path: Path, digests: str) -> N
 # -- c: SIGKILL in the middle of writing ------------------------------------------------------
 
 # Replaces os.<name> by a function that notes its arguments in a marker file and then
-# SIGKILLs its own process, then runs ``hashpin fix`` in-process.
+# SIGKILLs its own process, then runs ``hashpin fix`` in-process. The lock is never
+# released: the first caller is the one noted and killed, other threads just wait.
 KILLER = """\
-import json, os, signal, sys
+import json, os, signal, sys, threading
 
 import hashpin.cli
 
 name, marker = sys.argv[1], sys.argv[2]
+first = threading.Lock()
 
 
 def die(*args):
+    first.acquire()
     described = []
     for arg in args:
         if name == "fsync":

@@ -49,7 +49,9 @@ def _terminal_columns() -> int:
         return 80
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the command about to run, only that one's options
+    (a check should not pay for building the fix options it never reads)."""
     parser = argparse.ArgumentParser(
         prog="hashpin",
         description="Keep pip requirements files pinned and hash-locked.",
@@ -62,14 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="report unpinned, unhashed and invalid requirements (offline)",
         formatter_class=_formatter,
     )
-    check.add_argument("paths", nargs="*", metavar="PATH", help="requirements files to check")
-    _add_check_options(check)
     fix = commands.add_parser(
-        "fix", help="add hashes (and, with --pin, pins) from the package index, in place"
+        "fix",
+        help="add hashes (and, with --pin, pins) from the package index, in place",
+        formatter_class=_formatter,
     )
-    fix.add_argument("paths", nargs="*", metavar="PATH", help="requirements files to fix")
-    _add_fix_options(fix)
-    _add_check_options(fix)
+    if command in (None, "check"):
+        check.add_argument("paths", nargs="*", metavar="PATH", help="files to check")
+        _add_check_options(check)
+    if command in (None, "fix"):
+        fix.add_argument("paths", nargs="*", metavar="PATH", help="files to fix")
+        _add_fix_options(fix)
+        _add_check_options(fix)
     return parser
 
 
@@ -179,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # only spend time walking the many small objects of a large lock file.
     gc.disable()
     try:
-        args = build_parser().parse_args(argv)
+        arguments = sys.argv[1:] if argv is None else list(argv)
+        command = arguments[0] if arguments and arguments[0] in ("check", "fix") else None
+        args = build_parser(command).parse_args(arguments)
         if args.command == "fix":
             return _fix(args)
         return _check(args)
