@@ -662,3 +662,26 @@ def test_a_file_index_is_read_as_pip_reads_it(tmp_path: Path) -> None:
     index = (tmp_path / "simple").as_uri()
     assert main(["fix", "--no-cache", "--offline", "-i", index, str(path)]) == 1
     assert path.read_text() == f"baz==1.0{hashes(BAZ)}\n"
+
+
+def test_machine_readable_report_keeps_stdout_clean(
+    server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    path = tmp_path / "requirements.txt"
+    path.write_text("foo==1.0\nbar>=0.5\n")
+    assert fix(server, "--format", "json", str(path)) == 1
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert [f["code"] for f in report["files"][0]["findings"]] == ["HP001", "HP002"]
+    assert f"Fixing {path}" in err
+
+
+def test_diff_of_a_latin_1_file(
+    server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(b"# coding: latin-1\nfoo==1.0  # caf\xe9\n")
+    assert fix(server, "--dry-run", str(path)) == 1
+    assert "-foo==1.0  # café\n" in capsys.readouterr().out

@@ -332,6 +332,8 @@ def _fix(args: argparse.Namespace) -> int:
     if resolver.progress is not None:
         sys.stderr.write("\r\033[K")
     failed = changed = False
+    # Only the report goes to stdout in a machine-readable format; the rest is for people.
+    say = sys.stdout if args.format == "text" else sys.stderr
     for result in outcome.files:
         for error in result.errors:
             print(f"hashpin: error: {error}", file=sys.stderr)
@@ -341,11 +343,18 @@ def _fix(args: argparse.Namespace) -> int:
         elif result.rendered is not None:
             changed = True
             if args.dry_run:
-                before = result.before.decode("utf-8", "replace").splitlines(keepends=True)
-                after = result.rendered.decode("utf-8", "replace").splitlines(keepends=True)
-                sys.stdout.writelines(difflib.unified_diff(before, after, result.path, result.path))
+                before = result.before.decode(result.encoding, "replace")
+                after = result.rendered.decode(result.encoding, "replace")
+                say.writelines(
+                    difflib.unified_diff(
+                        before.splitlines(keepends=True),
+                        after.splitlines(keepends=True),
+                        result.path,
+                        result.path,
+                    )
+                )
             else:
-                print(f"Fixing {result.path}")
+                print(f"Fixing {result.path}", file=say)
     for message in outcome.notes:
         note(message)
     sys.stdout.write(render(outcome.report, args.format))

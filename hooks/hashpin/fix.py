@@ -134,11 +134,12 @@ class Task:
 class FileResult:
     """What ``fix`` did to one file."""
 
-    __slots__ = ("before", "errors", "path", "rendered")
+    __slots__ = ("before", "encoding", "errors", "path", "rendered")
 
-    def __init__(self, path: str, before: bytes) -> None:
+    def __init__(self, path: str, before: bytes, encoding: str) -> None:
         self.path = path
         self.before = before
+        self.encoding = encoding  # of the text after any BOM
         self.rendered: bytes | None = None  # the new bytes, when they differ
         self.errors: list[str] = []  # why the file was left untouched
 
@@ -929,7 +930,7 @@ def run(
         if not tasks or source.file is None:
             continue
         before = source.file.render()
-        result = FileResult(source.path, before)
+        result = FileResult(source.path, before, source.file.encoding)
         results.append(result)
         for task in tasks:
             if task.error is not None:
