@@ -685,3 +685,35 @@ def test_diff_of_a_latin_1_file(
     path.write_bytes(b"# coding: latin-1\nfoo==1.0  # caf\xe9\n")
     assert fix(server, "--dry-run", str(path)) == 1
     assert "-foo==1.0  # café\n" in capsys.readouterr().out
+
+
+def test_credentials_are_used_but_never_shown_or_written(
+    server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.auth = ("alice", "s3cret-token")
+    path = tmp_path / "requirements.txt"
+    path.write_text("foo==1.0\nmissing==1.0\n")
+    index = server.index_url_with_auth("alice", "s3cret-token")
+    assert main(["fix", "--cache-dir", "cache", "-v", "-i", index, str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "missing" in err and "s3cret-token" not in err
+    path.write_text("foo==1.0\n")
+    assert main(["fix", "--cache-dir", "cache", "-v", "-i", index, str(path)]) == 1
+    assert path.read_text() == f"foo==1.0{FOO}\n"
+    assert "s3cret-token" not in capsys.readouterr().err
+    cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
+    assert "s3cret-token" not in cached
+
+
+def test_a_corrupt_cache_is_only_a_miss(server: IndexServer, tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    server.digests = "none"
+    path.write_text("foo==1.0\n")
+    assert fix(server, str(path)) == 1
+    entries = list((tmp_path / "cache").rglob("*.json"))
+    assert entries
+    for entry in entries:
+        entry.write_text('{"url": ')
+    path.write_text("foo==1.0\n")
+    assert fix(server, str(path)) == 1
+    assert path.read_text() == f"foo==1.0{FOO}\n"

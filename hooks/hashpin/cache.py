@@ -17,7 +17,7 @@ import os
 import sys
 import tempfile
 
-from .index import ProjectPage, normalize_project_name
+from .index import ProjectPage, normalize_project_name, redact_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,7 +67,9 @@ class Cache:
         self._store(self._digest_path(url, algorithm), entry)
 
     def _page_path(self, index_url: str, project: str) -> str | None:
-        return self._path("pages", f"{index_url.rstrip('/')}/{normalize_project_name(project)}")
+        # Keyed without the password, so that a rotated token keeps its cache.
+        index = redact_url(index_url).rstrip("/")
+        return self._path("pages", f"{index}/{normalize_project_name(project)}")
 
     def _digest_path(self, url: str, algorithm: str) -> str | None:
         return self._path("digests", f"{algorithm} {url}")
