@@ -1,7 +1,7 @@
-"""``fix`` over the real-world corpus, with pip as the judge of the result.
+"""``fix`` over the real-world corpus and generated files, with pip as the judge.
 
-Each corpus file is fixed against a local index that serves a real wheel for every version
-the file pins. Then pip's own parser, with ``--require-hashes`` (tests/pip_oracle.py), must
+Each file is fixed against a local index that serves a real wheel for every version the
+file pins. Then pip's own parser, with ``--require-hashes`` (tests/pip_oracle.py), must
 find every pinned requirement hashed and nothing else changed: the same verdicts otherwise,
 and every line that is not a requirement byte for byte where it was.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import random
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import pytest
 from distmaker import Dist, make_wheel
 from indexserver import IndexServer
 from pip_oracle import pip_verdicts
+from reqgen import GEN_ENV, populate_cwd, random_file
 from test_pip_oracle import CORPUS, _copy_without_includes
 
 from hashpin.cache import Cache
@@ -28,7 +30,7 @@ from hashpin.requirement import NAMED, InvalidRequirement, canonical_name, inter
 from hashpin.rules import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
 
 CORPUS_FILES = sorted(
@@ -38,10 +40,10 @@ CORPUS_FILES = sorted(
 )
 
 
-def _pins(data: bytes) -> set[tuple[str, str]]:
+def _pins(data: bytes, env: Mapping[str, str] | None = None) -> set[tuple[str, str]]:
     """(project, version) of every ``name==version`` line."""
     try:
-        lines = parse(data).lines
+        lines = parse(data, env).lines
     except DecodeError:
         return set()
     found = set()
@@ -57,15 +59,19 @@ def _pins(data: bytes) -> set[tuple[str, str]]:
     return found
 
 
+GENERATED = [random_file(random.Random(seed)).encode() for seed in range(60)]
+
+
 def _wheels() -> dict[str, list[Dist]]:
     projects: dict[str, list[Dist]] = {}
-    for name in CORPUS_FILES:
-        for project, version in sorted(_pins((CORPUS / name).read_bytes())):
-            try:
-                wheel = make_wheel(project, version)
-            except ValueError:  # a version PEP 440 refuses: pip refuses the line too
-                continue
-            projects.setdefault(project, []).append(wheel)
+    files = [(CORPUS / name).read_bytes() for name in CORPUS_FILES] + GENERATED
+    pins = {pin for data in files for pin in _pins(data, GEN_ENV)}
+    for project, version in sorted(pins):
+        try:
+            wheel = make_wheel(project, version)
+        except ValueError:  # a version PEP 440 refuses: pip refuses the line too
+            continue
+        projects.setdefault(project, []).append(wheel)
     return projects
 
 
@@ -87,7 +93,7 @@ def sealed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 
 
-def _fix(path: Path, server: IndexServer) -> list[str]:
+def _fix(path: Path, server: IndexServer, env: Mapping[str, str] | None = None) -> list[str]:
     client = IndexClient(timeout=5, retries=0)
     outcome = run(
         [str(path)],
@@ -95,7 +101,7 @@ def _fix(path: Path, server: IndexServer) -> list[str]:
         settings=Settings(),
         base=IndexSettings(server.index_url),
         resolver=Resolver(client, Cache(None)),
-        env={},
+        env=env or {},
     )
     return [error for result in outcome.files for error in result.errors]
 
@@ -119,14 +125,32 @@ def _unchanged_except_requirements(before: bytes, after: bytes) -> None:
 @pytest.mark.parametrize("name", CORPUS_FILES)
 def test_fixed_corpus_file_passes_pip(name: str, server: IndexServer, tmp_path: Path) -> None:
     path = _copy_without_includes(name, tmp_path)
+    _fix_and_judge(path, server, tmp_path, {})
+
+
+@pytest.mark.parametrize("seed", range(0, len(GENERATED), 10))
+def test_fixed_generated_files_pass_pip(
+    seed: int, server: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate_cwd(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name, value in GEN_ENV.items():
+        monkeypatch.setenv(name, value)
+    for offset, data in enumerate(GENERATED[seed : seed + 10]):
+        path = tmp_path / f"r{seed + offset}.txt"
+        path.write_bytes(data)
+        _fix_and_judge(path, server, tmp_path, GEN_ENV)
+
+
+def _fix_and_judge(path: Path, server: IndexServer, cwd: Path, env: Mapping[str, str]) -> None:
     before = path.read_bytes()
-    verdicts_before = pip_verdicts(path, cwd=tmp_path, env={}, strict_pins=True)
-    errors = _fix(path, server)
+    verdicts_before = pip_verdicts(path, cwd=cwd, env=env, strict_pins=True)
+    errors = _fix(path, server, env)
     after = path.read_bytes()
     if errors:  # e.g. a URL the dead proxy refuses: all or nothing
         assert after == before
         return
-    verdicts_after = pip_verdicts(path, cwd=tmp_path, env={}, strict_pins=True)
+    verdicts_after = pip_verdicts(path, cwd=cwd, env=env, strict_pins=True)
     assert verdicts_after.aborts == verdicts_before.aborts
     if verdicts_before.aborts:
         return
@@ -135,8 +159,8 @@ def test_fixed_corpus_file_passes_pip(name: str, server: IndexServer, tmp_path: 
     count_after = Counter(v.verdict for v in verdicts_after.lines)
     pinned = {
         line.number
-        for line in parse(after).lines
-        if line.args and not line.error and _pins(line.raw.encode())
+        for line in parse(after, env).lines
+        if line.args and not line.error and _pins(line.raw.encode(), env)
     }
     still_unhashed = [v.line for v in verdicts_after.lines if v.verdict == "unhashed"]
     assert not [number for number in still_unhashed if number in pinned]
@@ -144,5 +168,5 @@ def test_fixed_corpus_file_passes_pip(name: str, server: IndexServer, tmp_path: 
         assert count_after[verdict] == count_before[verdict], verdict
     _unchanged_except_requirements(before, after)
     # A second run finds nothing more to do.
-    assert _fix(path, server) == []
+    assert _fix(path, server, env) == []
     assert path.read_bytes() == after
