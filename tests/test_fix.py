@@ -474,6 +474,9 @@ def test_pin_respects_the_target_python(server: IndexServer, tmp_path: Path) -> 
     path.write_text("foo\n")
     assert fix(server, "--pin", "--python-version", "3.99", str(path)) == 1
     assert path.read_text() == f"foo==2.5{hashes(FOO_25)}\n"
+    path.write_text("foo\n")
+    assert fix(server, "--pin", "--python-version", "399", str(path)) == 1
+    assert path.read_text() == f"foo==2.5{hashes(FOO_25)}\n"
 
 
 class TestWhereTheIndexComesFrom:

@@ -254,47 +254,30 @@ def _fix(args: argparse.Namespace) -> int:
     from .report import render
     from .rules import ERROR
 
+    env = os.environ
     try:
         settings, config, paths = _load_settings(args)
-        if args.python_version:
-            from .fix import _major_minor
-
-            _major_minor(args.python_version)
+        pip_config = locations.read_pip_config(locations.pip_config_files(env))
+        timeout = locations.timeout(args.timeout, env, pip_config)
+        narrowing = args.platform or args.python_version or args.implementation or args.abi
+        target = (
+            Target(
+                platforms=args.platform,
+                python_version=args.python_version,
+                implementation=args.implementation,
+                abis=args.abi,
+            )
+            if narrowing
+            else None
+        )
     except (_UsageError, ValueError) as exc:
         print(f"hashpin: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    env = os.environ
-    pip_config = locations.read_pip_config(locations.pip_config_files(env))
     flags = locations.IndexSettings(
         args.index_url, args.extra_index_url, args.find_links, args.no_index
     )
     base = flags.over(locations.from_environment(env)).over(locations.from_pip_config(pip_config))
-    timeout_text = (
-        env.get("PIP_TIMEOUT")
-        or env.get("PIP_DEFAULT_TIMEOUT")
-        or pip_config.get("timeout")
-        or pip_config.get("default-timeout")
-    )
-    given = args.timeout if args.timeout is not None else (timeout_text or 15)
-    try:
-        timeout = float(given)
-        if timeout <= 0:
-            raise ValueError
-    except ValueError:
-        print(f"hashpin: error: invalid timeout {given!r}", file=sys.stderr)
-        return EXIT_USAGE
     cert = args.cert or env.get("PIP_CERT") or pip_config.get("cert") or None
-    narrowing = args.platform or args.python_version or args.implementation or args.abi
-    target = (
-        Target(
-            platforms=args.platform,
-            python_version=args.python_version,
-            implementation=args.implementation,
-            abis=args.abi,
-        )
-        if narrowing
-        else None
-    )
     options = FixOptions(
         pin=args.pin,
         pre=args.pre,

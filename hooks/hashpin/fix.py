@@ -622,7 +622,10 @@ def choose_version(
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import Version
 
-    python = Version(python_version or platform.python_version())
+    if python_version:  # "3.12" or "312", as pip's --python-version takes it
+        python = Version("{}.{}".format(*_major_minor(python_version)))
+    else:
+        python = Version(platform.python_version())
     allow_pre = allow_pre or bool(specifier.prereleases)
     by_version: dict[Version, list[DistFile]] = {}
     for dist in files:

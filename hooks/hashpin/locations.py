@@ -184,6 +184,26 @@ def from_pip_config(config: Mapping[str, str]) -> IndexSettings:
     )
 
 
+def timeout(flag: float | None, env: Mapping[str, str], config: Mapping[str, str]) -> float:
+    """Seconds per request: the flag, else pip's variables, else pip's config, else 15."""
+    given: float | str = (
+        flag
+        if flag is not None
+        else env.get("PIP_TIMEOUT")
+        or env.get("PIP_DEFAULT_TIMEOUT")
+        or config.get("timeout")
+        or config.get("default-timeout")
+        or "15"
+    )
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise ValueError(f"invalid timeout {given!r}")
+    return seconds
+
+
 def _flag(value: str | None) -> bool | None:
     if value is None:
         return None
