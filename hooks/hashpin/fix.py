@@ -296,7 +296,7 @@ class Resolver:
                 files_by_task[id(task)] = files
         downloads = [task for task in tasks if task.action == DOWNLOAD]
         wanted = [f for files in files_by_task.values() for f in files]
-        digests = self._digests(wanted, options.verify, refresh=False)
+        digests = self._digests(wanted, options.verify)
         direct = self._direct_digests(downloads, refresh=options.refresh)
         for task in named:
             files = files_by_task.get(id(task))
@@ -459,7 +459,7 @@ class Resolver:
     # Digests.
 
     def _digests(
-        self, files: Iterable[DistFile], verify: bool, *, refresh: bool
+        self, files: Iterable[DistFile], verify: bool
     ) -> dict[str, str | IndexRequestError]:
         """``algorithm:hexdigest`` per file URL: the index's own digest when it gives a
         strong one (unless verifying), else the cached or freshly computed digest."""
@@ -472,7 +472,8 @@ class Resolver:
                 results[dist.url] = f"{algorithm}:{claimed}"
             else:
                 to_hash[dist.url] = (algorithm, claimed)
-        computed = self._hash_urls({url: alg for url, (alg, _) in to_hash.items()}, refresh)
+        # Files on an index never change: a digest computed once is good for ever.
+        computed = self._hash_urls({url: alg for url, (alg, _) in to_hash.items()})
         for url, (algorithm, claimed) in to_hash.items():
             outcome = computed[url]
             if isinstance(outcome, IndexRequestError):
@@ -492,21 +493,23 @@ class Resolver:
         self, tasks: list[Task], *, refresh: bool
     ) -> dict[Task, str | IndexRequestError]:
         urls = {task: direct_url(task.requirement.url or "") for task in tasks}
-        computed = self._hash_urls({url: "sha256" for url in urls.values()}, refresh)
+        # A direct URL might be replaced in place: --refresh-hashes downloads it again.
+        computed = self._hash_urls({url: "sha256" for url in urls.values()}, reuse=not refresh)
         return {
             task: outcome if isinstance(outcome, IndexRequestError) else f"sha256:{outcome}"
             for task, outcome in ((task, computed[url]) for task, url in urls.items())
         }
 
     def _hash_urls(
-        self, algorithms: Mapping[str, str], refresh: bool
+        self, algorithms: Mapping[str, str], *, reuse: bool = True
     ) -> dict[str, str | IndexRequestError]:
+        """The digest of each URL in its algorithm, from the cache when ``reuse``."""
         from concurrent.futures import ThreadPoolExecutor
 
         def digest(url: str) -> str:
             algorithm = algorithms[url]
             remote = not url.startswith("file:")  # local files may change: always hash them
-            if remote and not refresh:
+            if remote and reuse:
                 cached = self.cache.load_digest(url, algorithm)
                 if cached is not None:
                     return cached
