@@ -62,7 +62,7 @@ class IndexSettings:
         self.no_index = no_index
 
     def over(self, weaker: IndexSettings) -> IndexSettings:
-        """These settings where given, ``weaker``'s elsewhere."""
+        """These settings wherever they are set, ``weaker``'s elsewhere."""
         return IndexSettings(
             self.index_url or weaker.index_url,
             self.extra_index_urls or weaker.extra_index_urls,
