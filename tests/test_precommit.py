@@ -98,12 +98,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return _environment(tmp_path_factory.mktemp("pre-commit-home"))
 
 
-@pytest.fixture(scope="module")
-def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> tuple[Path, str]:
-    """A git repository holding the checkout's working tree: (path, commit sha)."""
+def snapshot_checkout(folder: Path, env: dict[str, str]) -> tuple[Path, str]:
+    """A git repository holding the checkout's working tree: (path, commit sha).
+
+    pre-commit installs hooks from commits, so this is how it sees uncommitted code.
+    """
     for name in REQUIRED_HOOK_REPO_FILES:
         assert (ROOT / name).exists(), f"{ROOT / name} is missing"
-    repo = _new_git_repo(tmp_path_factory.mktemp("hook-repo"), env)
+    repo = _new_git_repo(folder, env)
     for name in HOOK_REPO_FILES:
         source = ROOT / name
         if source.is_dir():
@@ -117,6 +119,11 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> 
     _git(repo, env, "add", "-A")
     _git(repo, env, "commit", "-q", "--no-verify", "-m", "hashpin working tree")
     return repo, _git(repo, env, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> tuple[Path, str]:
+    return snapshot_checkout(tmp_path_factory.mktemp("hook-repo"), env)
 
 
 @pytest.fixture

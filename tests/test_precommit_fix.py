@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,9 +26,6 @@ import pytest
 from distmaker import Dist, make_sdist, make_wheel
 from indexserver import IndexServer
 from test_precommit import (
-    HOOK_REPO_FILES,
-    REQUIRED_HOOK_REPO_FILES,
-    ROOT,
     TIMEOUT,
     _environment,
     _git,
@@ -37,6 +33,7 @@ from test_precommit import (
     _pre_commit,
     _run,
     _write,
+    snapshot_checkout,
 )
 
 if TYPE_CHECKING:
@@ -94,22 +91,7 @@ def hook_repo(
     tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str]
 ) -> tuple[Path, str]:
     """A git repository holding the checkout's working tree, with its hook environment built."""
-    for name in REQUIRED_HOOK_REPO_FILES:
-        assert (ROOT / name).exists(), f"{ROOT / name} is missing"
-    repo = _new_git_repo(tmp_path_factory.mktemp("hook-repo"), build_env)
-    for name in HOOK_REPO_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source,
-                repo / name,
-                ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build"),
-            )
-        elif source.exists():
-            shutil.copy2(source, repo / name)
-    _git(repo, build_env, "add", "-A")
-    _git(repo, build_env, "commit", "-q", "--no-verify", "-m", "hashpin working tree")
-    sha = _git(repo, build_env, "rev-parse", "HEAD")
+    repo, sha = snapshot_checkout(tmp_path_factory.mktemp("hook-repo"), build_env)
     # Build the hook's virtualenv now, with the usual pip settings; the tests then only run it.
     scratch = _new_git_repo(tmp_path_factory.mktemp("install-hooks"), build_env)
     _write_config(scratch, repo, sha, [])

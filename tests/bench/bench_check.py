@@ -40,7 +40,6 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -49,6 +48,8 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench_host import host_lines, package_version
 
 DEFAULT_REPEAT = 7
 TIMEOUT_S = 600.0
@@ -293,34 +294,14 @@ def bench(tool: Tool, fileset: FileSet | None, repeat: int, scratch: Path) -> Re
 
 
 def machine() -> list[str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    cores = f"{os.cpu_count()}" + (f" ({usable} usable)" if usable is not None else "")
     versions = ", ".join(
-        f"{name} {_version(name)}" for name in ("hashpin", "pinlint", "pip", "packaging")
+        f"{name} {package_version(name)}" for name in ("hashpin", "pinlint", "pip", "packaging")
     )
     return [
-        f"- platform: {platform.platform()}",
-        f"- CPU: {cpu}, {cores} cores",
-        f"- Python: {platform.python_implementation()} {platform.python_version()}"
-        f" ({sys.executable})",
+        *host_lines(),
         f"- packages: {versions}",
         "- bytecode: cached (PYTHONPYCACHEPREFIX in the scratch folder), written by the warm-up",
     ]
-
-
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def _ratio(numerator: Result | None, denominator: Result | None, *, memory: bool = False) -> str:

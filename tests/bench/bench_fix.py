@@ -52,9 +52,7 @@ is shown in its row and the run goes on; a hashpin without ``fix`` is shown as n
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import os
-import platform
 import re
 import signal
 import statistics
@@ -68,6 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench_data import Project, ensure_data, requirements_text
+from bench_host import host_lines, package_version
 from bench_index import KINDS, ROOT, BenchIndex
 
 DEFAULT_REPEAT = 3
@@ -461,34 +460,14 @@ def mismatches(
 
 
 def machine(tools_bin: Path) -> list[str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    cores = f"{os.cpu_count()}" + (f" ({usable} usable)" if usable is not None else "")
-    versions = [f"hashpin {_version('hashpin')}"]
+    versions = [f"hashpin {package_version('hashpin')}"]
     for name, flag in (("uv", "--version"), ("pip-compile", "--version"), ("hashin", "--version")):
         path = _find(name, tools_bin)
         versions.append(f"{name} {tool_version([str(path), flag]) if path else 'not installed'}")
     return [
-        f"- platform: {platform.platform()}",
-        f"- CPU: {cpu}, {cores} cores",
-        f"- Python: {platform.python_implementation()} {platform.python_version()}"
-        f" ({sys.executable})",
+        *host_lines(),
         f"- tools: {'; '.join(versions)}",
     ]
-
-
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def totals(run: Run) -> Counter[str]:
