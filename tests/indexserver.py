@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import html
 import json
+import os
 import re
 import socket
 import ssl
@@ -38,6 +39,8 @@ from distmaker import Dist
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from types import TracebackType
+
+    import pytest
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
@@ -81,6 +84,33 @@ AiDMFIl4WNs5z19oRJ3HAnJahKcznVYppojkTEcAzJGGRlJAJ5vMGfB6
 
 _LIE_DIGEST = hashlib.sha256(b"these are not the bytes you are looking for").hexdigest()
 _STREAM_CHUNK = b"\0" * 65536
+
+
+def sealed_environment(environ: Mapping[str, str], tmp_path: Path) -> dict[str, str]:
+    """``environ`` without this machine's pip settings, proxies, netrc or user cache.
+
+    What every hashpin run against a test index gets, so that it talks to 127.0.0.1 only.
+    """
+    sealed = {
+        key: value
+        for key, value in environ.items()
+        if not key.startswith("PIP_") and not key.lower().endswith("_proxy")
+    }
+    sealed.update(
+        PIP_CONFIG_FILE=os.devnull,
+        NETRC=str(tmp_path / "absent-netrc"),
+        XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
+    )
+    return sealed
+
+
+def seal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Make this process's environment :func:`sealed_environment` for one test."""
+    sealed = sealed_environment(os.environ, tmp_path)
+    for name in [name for name in os.environ if name not in sealed]:
+        monkeypatch.delenv(name)
+    for name, value in sealed.items():
+        monkeypatch.setenv(name, value)
 
 
 def normalize(name: str) -> str:

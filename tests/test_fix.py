@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer, ServedFile
+from indexserver import IndexServer, ServedFile, seal
 
 from hashpin.cli import main
 
@@ -60,12 +60,7 @@ BAR = hashes(BAR_LINUX_311, BAR_WIN_311, BAR_LINUX_312, BAR_ABI3, BAR_SDIST)
 @pytest.fixture(autouse=True)
 def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No pip configuration, proxy or netrc of this machine may leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("PIP_") or name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("NETRC", str(tmp_path / "absent-netrc"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    seal(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
 
 

@@ -9,14 +9,13 @@ and every line that is not a requirement byte for byte where it was.
 from __future__ import annotations
 
 import difflib
-import os
 import random
 from collections import Counter
 from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_wheel
-from indexserver import IndexServer
+from indexserver import IndexServer, seal
 from pip_oracle import pip_verdicts
 from reqgen import GEN_ENV, populate_cwd, random_file
 from test_pip_oracle import CORPUS, _copy_without_includes
@@ -82,12 +81,9 @@ def server() -> Iterator[IndexServer]:
 
 
 @pytest.fixture(autouse=True)
-def sealed(monkeypatch: pytest.MonkeyPatch) -> None:
+def sealed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A URL in a corpus file must not leave the machine: send it to a dead proxy."""
-    for name in list(os.environ):
-        if name.startswith("PIP_") or name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    seal(monkeypatch, tmp_path)
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer, ServedFile
+from indexserver import IndexServer, ServedFile, sealed_environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -43,18 +43,8 @@ TIMEOUT = 120  # for one subprocess; every one here normally takes a second or t
 
 def hermetic_env(tmp_path: Path) -> dict[str, str]:
     """The environment of every process these tests start: nothing of this machine's pip."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("PIP_") and not key.lower().endswith("_proxy")
-    }
-    env.update(
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_NO_INPUT="1",
-        NETRC=str(tmp_path / "absent-netrc"),
-        XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    env = sealed_environment(os.environ, tmp_path)
+    env.update(PIP_NO_INPUT="1", PYTHONDONTWRITEBYTECODE="1")
     return env
 
 

@@ -18,13 +18,12 @@ only ever talks to the IndexServer on 127.0.0.1 that the hook's ``args`` name.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer
+from indexserver import IndexServer, sealed_environment
 from test_precommit import (
     TIMEOUT,
     _environment,
@@ -73,17 +72,7 @@ def build_env(pre_commit_home: Path) -> dict[str, str]:
 @pytest.fixture
 def env(pre_commit_home: Path, tmp_path: Path) -> dict[str, str]:
     """For running the hooks: nothing of this machine's pip configuration can reach hashpin."""
-    env = {
-        key: value
-        for key, value in _environment(pre_commit_home).items()
-        if not key.startswith("PIP_") and not key.lower().endswith("_proxy")
-    }
-    env.update(
-        PIP_CONFIG_FILE=os.devnull,
-        NETRC=str(tmp_path / "absent-netrc"),
-        XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
-    )
-    return env
+    return sealed_environment(_environment(pre_commit_home), tmp_path)
 
 
 @pytest.fixture(scope="module")
