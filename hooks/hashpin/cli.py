@@ -257,8 +257,9 @@ def _fix(args: argparse.Namespace) -> int:
     env = os.environ
     try:
         settings, config, paths = _load_settings(args)
-        pip_config = locations.read_pip_config(locations.pip_config_files(env))
-        timeout = locations.timeout(args.timeout, env, pip_config)
+        config_files = locations.pip_config_files(env)
+        pip = locations.PipSettings(env, locations.read_pip_config(config_files))
+        timeout = pip.timeout(args.timeout)
         narrowing = args.platform or args.python_version or args.implementation or args.abi
         target = (
             Target(
@@ -276,8 +277,8 @@ def _fix(args: argparse.Namespace) -> int:
     flags = locations.IndexSettings(
         args.index_url, args.extra_index_url, args.find_links, args.no_index
     )
-    base = flags.over(locations.from_environment(env)).over(locations.from_pip_config(pip_config))
-    cert = args.cert or env.get("PIP_CERT") or pip_config.get("cert") or None
+    base = flags.over(pip.index_settings())
+    cert = args.cert or pip.get("cert")
     options = FixOptions(
         pin=args.pin,
         pre=args.pre,

@@ -106,16 +106,6 @@ class IndexSettings:
         return unique
 
 
-def from_environment(env: Mapping[str, str]) -> IndexSettings:
-    """``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``, ``PIP_FIND_LINKS``, ``PIP_NO_INDEX``."""
-    return IndexSettings(
-        env.get("PIP_INDEX_URL") or None,
-        env.get("PIP_EXTRA_INDEX_URL", "").split(),
-        env.get("PIP_FIND_LINKS", "").split(),
-        _flag(env.get("PIP_NO_INDEX")),
-    )
-
-
 def pip_config_files(env: Mapping[str, str]) -> list[str]:
     """pip's configuration files in the order pip reads them (later ones win).
 
@@ -175,33 +165,46 @@ def read_pip_config(paths: Iterable[str]) -> dict[str, str]:
     return merged
 
 
-def from_pip_config(config: Mapping[str, str]) -> IndexSettings:
-    return IndexSettings(
-        config.get("index-url") or None,
-        config.get("extra-index-url", "").split(),
-        config.get("find-links", "").split(),
-        _flag(config.get("no-index")),
-    )
+class PipSettings:
+    """pip's own settings: an option's ``PIP_*`` variable, else its configuration files."""
 
+    __slots__ = ("config", "env")
 
-def timeout(flag: float | None, env: Mapping[str, str], config: Mapping[str, str]) -> float:
-    """Seconds per request: the flag, else pip's variables, else pip's config, else 15."""
-    given: float | str = (
-        flag
-        if flag is not None
-        else env.get("PIP_TIMEOUT")
-        or env.get("PIP_DEFAULT_TIMEOUT")
-        or config.get("timeout")
-        or config.get("default-timeout")
-        or "15"
-    )
-    try:
-        seconds = float(given)
-    except ValueError:
-        seconds = 0
-    if not seconds > 0:
-        raise ValueError(f"invalid timeout {given!r}")
-    return seconds
+    def __init__(self, env: Mapping[str, str], config: Mapping[str, str]) -> None:
+        self.env = env
+        self.config = config  # from read_pip_config
+
+    def get(self, *names: str) -> str | None:
+        """The first of the option's names set in the environment, else in the config."""
+        for name in names:
+            value = self.env.get("PIP_" + name.upper().replace("-", "_"))
+            if value:
+                return value
+        for name in names:
+            if self.config.get(name):
+                return self.config[name]
+        return None
+
+    def index_settings(self) -> IndexSettings:
+        return IndexSettings(
+            self.get("index-url"),
+            (self.get("extra-index-url") or "").split(),
+            (self.get("find-links") or "").split(),
+            _flag(self.get("no-index")),
+        )
+
+    def timeout(self, flag: float | None) -> float:
+        """Seconds per request: the flag, else pip's setting, else 15."""
+        given: float | str = (
+            flag if flag is not None else self.get("timeout", "default-timeout") or "15"
+        )
+        try:
+            seconds = float(given)
+        except ValueError:
+            seconds = 0
+        if not seconds > 0:
+            raise ValueError(f"invalid timeout {given!r}")
+        return seconds
 
 
 def _flag(value: str | None) -> bool | None:
