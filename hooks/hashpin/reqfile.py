@@ -511,10 +511,7 @@ def parse_options(
             spec = _match_long(name)
             if spec.takes_value:
                 if not has_value:
-                    if index >= len(words):
-                        raise OptionError(f"{name} option requires 1 argument")
-                    value = words[index][0]
-                    index += 1
+                    value, index = _next_word(words, index, name)
                 options.append(_checked(spec, name, value, offset))
             elif has_value:
                 raise OptionError(f"{spec.long} option does not take a value")
@@ -529,14 +526,18 @@ def parse_options(
                 raise OptionError(f"no such option: {flag}")
             value = word[2:]
             if not value:
-                if index >= len(words):
-                    raise OptionError(f"{flag} option requires 1 argument")
-                value = words[index][0]
-                index += 1
+                value, index = _next_word(words, index, flag)
             options.append(_checked(spec_or_none, flag, value, offset))
         else:
             dropped.append((word, offset))
     return options, dropped
+
+
+def _next_word(words: Sequence[tuple[str, int]], index: int, option: str) -> tuple[str, int]:
+    """An option's value given as the next word (``--index-url URL``), and where to go on."""
+    if index >= len(words):
+        raise OptionError(f"{option} option requires 1 argument")
+    return words[index][0], index + 1
 
 
 def _match_long(name: str) -> OptionSpec:
