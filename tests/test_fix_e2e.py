@@ -240,16 +240,9 @@ def test_pypiserver_fix_then_pip_require_hashes(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
 
     with pypiserver(packages, tmp_path / "pypiserver.log", env) as index_url:
-        fixed = hashpin_fix(
-            env,
-            work,
-            "--index-url",
-            index_url,
-            "--cache-dir",
-            str(cache),
-            "requirements.txt",
-            "requirements-windows.txt",
-        )
+        arguments = ("--index-url", index_url, "--cache-dir", str(cache))
+        files = ("requirements.txt", "requirements-windows.txt")
+        fixed = hashpin_fix(env, work, *arguments, *files)
 
         assert fixed.returncode == 1, describe(fixed)
         assert "Fixing requirements.txt" in fixed.stdout.splitlines(), describe(fixed)
@@ -285,16 +278,7 @@ def test_pypiserver_fix_then_pip_require_hashes(tmp_path: Path) -> None:
         assert not (tmp_path / "site-tampered" / "alpha").exists()
 
         # A second run has nothing to do.
-        again = hashpin_fix(
-            env,
-            work,
-            "--index-url",
-            index_url,
-            "--cache-dir",
-            str(cache),
-            "requirements.txt",
-            "requirements-windows.txt",
-        )
+        again = hashpin_fix(env, work, *arguments, *files)
 
     assert again.returncode == 0, describe(again)
     assert "Fixing" not in again.stdout, describe(again)
