@@ -13,14 +13,8 @@ from pip._internal.network.session import PipSession
 from pip_oracle import OracleResult, pip_verdicts
 
 
-def _corpus_dir() -> Path:
-    default = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "realworld"
-    if default.is_dir():
-        return default
-    return Path(os.environ.get("HASHPIN_CORPUS", default))
-
-
-CORPUS = _corpus_dir()
+# A copy of real requirements files from public projects (SOURCES.md says where each came from).
+CORPUS = Path(__file__).resolve().parent / "data" / "realworld"
 
 # BASELINE.md's reason names -> oracle verdicts.
 _REASONS = {
@@ -87,7 +81,7 @@ def _verdicts(result: OracleResult) -> Counter[str]:
 
 def _fail_if_no_corpus() -> None:
     if not (CORPUS / "BASELINE.md").is_file():
-        pytest.fail(f"real-world corpus not found at {CORPUS} (set HASHPIN_CORPUS)")
+        pytest.fail(f"real-world corpus not found at {CORPUS}")
 
 
 def test_corpus_matches_baseline_listing() -> None:

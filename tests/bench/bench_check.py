@@ -208,7 +208,7 @@ def corpus_dir() -> Path:
     override = os.environ.get("HASHPIN_CORPUS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "corpus" / "realworld"
+    return Path(__file__).resolve().parents[1] / "data" / "realworld"
 
 
 def corpus_filesets(directory: Path) -> list[FileSet]:
