@@ -284,16 +284,18 @@ def test_unknown_major_api_version_is_refused(
 
 def test_html_parsing_edge_cases(server: IndexServer, client: IndexClient) -> None:
     server.page_format = "html"
+    digest = "AB" * 32
     server.page_body = b"""<html><body>
     <a href="#top">top</a>
     <a href="mailto:x@example.invalid">mail</a>
-    <a href="../../files/My%20Pkg-1.0.tar.gz#SHA256=ABCDEF&amp;egg=x">My Pkg</a>
+    <!-- <a href="commented-1.0.whl">a comment is not a link</a> -->
+    <a href="../../files/My%20Pkg-1.0.tar.gz#SHA256=DIGEST&amp;egg=x">My Pkg</a>
     <a HREF="https://u:p@elsewhere.invalid/a+b-1.0.zip" data-yanked="">a</a>
     <a href="plain-1.0.whl" data-dist-info-metadata="true" data-requires-python="&gt;=3.9">p</a>
-    </body></html>"""
+    </body></html>""".replace(b"DIGEST", digest.encode())
     files = fetch_project_page(server.index_url, "foo", client=client).files
     assert [(f.filename, f.url, f.hashes) for f in files] == [
-        ("My Pkg-1.0.tar.gz", f"{server.url}/files/My%20Pkg-1.0.tar.gz", {"sha256": "abcdef"}),
+        ("My Pkg-1.0.tar.gz", f"{server.url}/files/My%20Pkg-1.0.tar.gz", {"sha256": "ab" * 32}),
         ("a+b-1.0.zip", "https://elsewhere.invalid/a%2Bb-1.0.zip", {}),
         ("plain-1.0.whl", f"{server.index_url}foo/plain-1.0.whl", {}),
     ]
@@ -433,7 +435,7 @@ def test_redirect_loop_is_bounded(server: IndexServer, client: IndexClient) -> N
     with pytest.raises(IndexRequestError, match="too many redirects") as caught:
         fetch_project_page(server.index_url, "foo", client=client)
     assert caught.value.kind == "redirect"
-    assert sum(server.hits.values()) == client.max_redirects + 1
+    assert sum(server.hits.values()) == client.transport.max_redirects + 1
 
 
 # -- statuses, retries, timeouts --------------------------------------------------------------

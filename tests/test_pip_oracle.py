@@ -12,7 +12,6 @@ import pytest
 from pip._internal.network.session import PipSession
 from pip_oracle import OracleResult, pip_verdicts
 
-
 # A copy of real requirements files from public projects (SOURCES.md says where each came from).
 CORPUS = Path(__file__).resolve().parent / "data" / "realworld"
 

@@ -16,7 +16,15 @@ from __future__ import annotations
 
 import re
 
-from .index import ARCHIVE_SUFFIXES, DistFile, IndexRequestError, NotModified, redact_url
+from .digests import DIGEST_LENGTHS, WRITABLE_ALGORITHMS, is_digest, is_writable_hash
+from .index import (
+    ARCHIVE_SUFFIXES,
+    DistFile,
+    IndexRequestError,
+    NotModified,
+    printable,
+    redact_url,
+)
 from .locations import FIND_LINKS, Location
 from .reqfile import Line, comment_start, parse_text
 from .requirement import (
@@ -46,7 +54,7 @@ if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 FIRST_INDEX = "first-index"  # the other strategy, "unsafe-best-match", merges every source
-HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # what pip accepts; md5/sha1 never written
+HASH_ALGORITHMS = WRITABLE_ALGORITHMS  # what pip accepts; md5/sha1 never written
 DEFAULT_INDENT = "    "
 _HASH_IN_COMMENT_RE = re.compile(r"\s*--hash(?:=|\s+)\S*")
 _FRAGMENT_HASH_PARAMETER_RE = re.compile(
@@ -70,11 +78,21 @@ DOWNLOAD = "download"  # a direct URL: download it and write its hash
 class FixOptions:
     """What the user asked of ``fix``, beyond where the index is."""
 
-    __slots__ = ("pin", "pre", "python_version", "refresh", "strategy", "target", "verify")
+    __slots__ = (
+        "includes_anywhere",
+        "pin",
+        "pre",
+        "python_version",
+        "refresh",
+        "strategy",
+        "target",
+        "verify",
+    )
 
     def __init__(
         self,
         *,
+        includes_anywhere: bool = False,
         pin: bool = False,
         pre: bool = False,
         refresh: bool = False,
@@ -90,6 +108,8 @@ class FixOptions:
         self.strategy = strategy
         self.target = target
         self.python_version = python_version  # for requires-python when pinning
+        # Write included files wherever they are, not only inside the given files' tree.
+        self.includes_anywhere = includes_anywhere
 
 
 class Task:
@@ -128,7 +148,7 @@ class Task:
 
     def fail(self, reason: str) -> None:
         if self.error is None:
-            self.error = reason
+            self.error = printable(reason)  # it may quote what an index said
 
 
 class FileResult:
@@ -282,6 +302,7 @@ class Resolver:
 
     def note(self, message: str) -> None:
         """Say something once, however many lines it concerns."""
+        message = printable(message)  # it may quote what an index said
         if self._note is not None and message not in self._noted:
             self._noted.add(message)
             self._note(message)
@@ -402,7 +423,10 @@ class Resolver:
                 # An earlier index failing must not hand the project to a later one.
                 task.fail(str(outcome))
                 return None
-            if outcome:
+            # An index that answers for the project has it, even with no files: a later
+            # source is not asked (dependency confusion). A find-links listing only has
+            # the project if it lists one of its files.
+            if outcome or location.kind != FIND_LINKS:
                 found.append((location, outcome))
         if not found:
             searched = ", ".join(redact_url(location.url) for location in task.locations)
@@ -423,6 +447,12 @@ class Resolver:
             found = found[:1]
         files = [dist for _, listed in found for dist in listed]
         where = " and ".join(redact_url(location.url) for location, _ in found)
+        if not files:
+            task.fail(
+                f"{where} lists {task.key} with no files; later sources are not asked, "
+                "so that they cannot supply a project this one claims"
+            )
+            return None
         if task.action == PIN:
             chosen = choose_version(
                 files,
@@ -462,63 +492,90 @@ class Resolver:
         self, files: Iterable[DistFile], verify: bool
     ) -> dict[str, str | IndexRequestError]:
         """``algorithm:hexdigest`` per file URL: the index's own digest when it gives a
-        strong one (unless verifying), else the cached or freshly computed digest."""
+        strong one (unless verifying), else the cached or freshly computed digest.
+
+        With ``verify`` every digest the index gives is compared with the bytes: a strong
+        one that differs fails the file, a weak one (md5, sha1, sha224) is a warning.
+        """
         results: dict[str, str | IndexRequestError] = {}
-        to_hash: dict[str, tuple[str, str | None]] = {}
+        to_hash: dict[str, DistFile] = {}
         for dist in files:
             algorithm = next((a for a in HASH_ALGORITHMS if a in dist.hashes), "sha256")
             claimed = dist.hashes.get(algorithm)
-            if claimed is not None and not verify:
+            if claimed is not None and not is_digest(algorithm, claimed):
+                # Pages are checked when parsed; this is a cache entry someone edited.
+                results[dist.url] = IndexRequestError(
+                    dist.url, f"malformed {algorithm} digest in the index data", kind="malformed"
+                )
+            elif claimed is not None and not verify:
                 results[dist.url] = f"{algorithm}:{claimed}"
             else:
-                to_hash[dist.url] = (algorithm, claimed)
+                to_hash[dist.url] = dist
         # Files on an index never change: a digest computed once is good for ever.
-        computed = self._hash_urls({url: alg for url, (alg, _) in to_hash.items()})
-        for url, (algorithm, claimed) in to_hash.items():
+        computed = self._hash_urls(
+            {url: _algorithms_to_compute(dist, verify) for url, dist in to_hash.items()}
+        )
+        for url, dist in to_hash.items():
             outcome = computed[url]
             if isinstance(outcome, IndexRequestError):
                 results[url] = outcome
-            elif claimed is not None and claimed.lower() != outcome:
-                results[url] = IndexRequestError(
-                    url,
-                    f"the index says {algorithm}:{claimed} but the file's bytes hash to "
-                    f"{algorithm}:{outcome}",
-                    kind="mismatch",
-                )
-            else:
-                results[url] = f"{algorithm}:{outcome}"
+                continue
+            mismatch = self._compare(dist, outcome)
+            algorithm = next(iter(outcome))
+            results[url] = mismatch or f"{algorithm}:{outcome[algorithm]}"
         return results
+
+    def _compare(self, dist: DistFile, actual: Mapping[str, str]) -> IndexRequestError | None:
+        """The error for a strong digest that does not match the bytes; a note for a weak one."""
+        for algorithm, claimed in dist.hashes.items():
+            if algorithm not in actual or actual[algorithm] == claimed:
+                continue
+            said = f"the index says {algorithm}:{claimed} but the file's bytes hash to "
+            if algorithm in HASH_ALGORITHMS:
+                return IndexRequestError(
+                    dist.url, said + f"{algorithm}:{actual[algorithm]}", kind="mismatch"
+                )
+            self.note(
+                f"warning: {dist.filename}: {said}{algorithm}:{actual[algorithm]} "
+                "(a sign of tampering; this digest is never written)"
+            )
+        return None
 
     def _direct_digests(
         self, tasks: list[Task], *, refresh: bool
     ) -> dict[Task, str | IndexRequestError]:
         urls = {task: direct_url(task.requirement.url or "") for task in tasks}
         # A direct URL might be replaced in place: --refresh-hashes downloads it again.
-        computed = self._hash_urls({url: "sha256" for url in urls.values()}, reuse=not refresh)
-        return {
-            task: outcome if isinstance(outcome, IndexRequestError) else f"sha256:{outcome}"
-            for task, outcome in ((task, computed[url]) for task, url in urls.items())
-        }
+        computed = self._hash_urls({url: ("sha256",) for url in urls.values()}, reuse=not refresh)
+        results: dict[Task, str | IndexRequestError] = {}
+        for task, url in urls.items():
+            outcome = computed[url]
+            results[task] = (
+                outcome if isinstance(outcome, IndexRequestError) else f"sha256:{outcome['sha256']}"
+            )
+        return results
 
     def _hash_urls(
-        self, algorithms: Mapping[str, str], *, reuse: bool = True
-    ) -> dict[str, str | IndexRequestError]:
-        """The digest of each URL in its algorithm, from the cache when ``reuse``."""
+        self, algorithms: Mapping[str, tuple[str, ...]], *, reuse: bool = True
+    ) -> dict[str, dict[str, str] | IndexRequestError]:
+        """Each URL's digests in its algorithms (the first one first), from the cache when
+        ``reuse`` and every one of them is there, else from one download."""
         from concurrent.futures import ThreadPoolExecutor
 
-        def digest(url: str) -> str:
-            algorithm = algorithms[url]
-            remote = not url.startswith("file:")  # local files may change: always hash them
+        def digest(url: str) -> dict[str, str]:
+            wanted = algorithms[url]
+            remote = url[:5].lower() != "file:"  # local files may change: always hash them
             if remote and reuse:
-                cached = self.cache.load_digest(url, algorithm)
-                if cached is not None:
-                    return cached
+                cached = {a: self.cache.load_digest(url, a) for a in wanted}
+                if all(value is not None and is_digest(a, value) for a, value in cached.items()):
+                    return {a: value for a, value in cached.items() if value is not None}
             if self.offline and remote:
                 raise IndexRequestError(url, "not in the cache (--offline)", kind="offline")
-            value = self.client.download_digest(url, algorithm).hexdigest
+            result = self.client.download_digest(url, wanted[0], also=wanted[1:])
             if remote:
-                self.cache.store_digest(url, algorithm, value)
-            return value
+                for algorithm, value in result.hexdigests.items():
+                    self.cache.store_digest(url, algorithm, value)
+            return {a: result.hexdigests[a] for a in wanted}
 
         if not algorithms:
             return {}
@@ -526,6 +583,15 @@ class Resolver:
         with ThreadPoolExecutor(workers, thread_name_prefix="hashpin-hash") as pool:
             futures = {url: pool.submit(digest, url) for url in algorithms}
             return {url: _outcome(future.result) for url, future in futures.items()}
+
+
+def _algorithms_to_compute(dist: DistFile, verify: bool) -> tuple[str, ...]:
+    """The digest to write first, then (when verifying) every other one the index gives."""
+    primary = next((a for a in HASH_ALGORITHMS if a in dist.hashes), "sha256")
+    if not verify:
+        return (primary,)
+    others = sorted(a for a in dist.hashes if a in DIGEST_LENGTHS and a != primary)
+    return (primary, *others)
 
 
 def _outcome(result: Callable[[], _T]) -> _T | IndexRequestError:
@@ -789,16 +855,52 @@ def render_line(
     first_ending = first[len(first.splitlines()[0]) :] if first.splitlines() else ""
     newline = first_ending if first_ending in ("\n", "\r\n", "\r") else default_newline
     parsed = next(line for line in parse_text(raw) if line.args)
-    requirement = parsed.args.strip()
-    if version is not None:
-        requirement = _repin(requirement, version)
-    if strip_url_hash:
-        requirement = _strip_hash_fragment(requirement)
+    requirement = intended_requirement(parsed, version, strip_url_hash)
     kept = [_render_option(o.name, o.value) for o in parsed.options if o.name != "--hash"]
     head = first[: len(first) - len(first.lstrip())] + " ".join([requirement, *kept])
     comment = _comment_of(parsed, raw)
     body = (" \\" + newline).join([head, *(indent + "--hash=" + h for h in hashes)])
     return body + comment + ending
+
+
+def intended_requirement(parsed: Line, version: str | None, strip_url_hash: bool) -> str:
+    """The requirement a rewritten line must hold: as written, re-pinned or de-hashed."""
+    requirement = parsed.args.strip()
+    if version is not None:
+        requirement = _repin(requirement, version)
+    if strip_url_hash:
+        requirement = _strip_hash_fragment(requirement)
+    return requirement
+
+
+class UnsafeRewrite(Exception):
+    """A rewritten line would not mean what was intended; the file is not written."""
+
+
+def checked_rewrite(task: Task, text: str) -> str:
+    """``text`` if pip reads it back as exactly the intended line, else UnsafeRewrite.
+
+    The last guard before a write: whatever a digest, a version or a URL smuggled in (a
+    newline, U+2028, an option), the line must parse to one logical line with the same
+    requirement, the same other options and exactly the hashes chosen, each plain hex.
+    """
+    before = next(line for line in parse_text(task.line.raw) if line.args)
+    after = parse_text(text)
+    version = task.version if task.action == PIN else None
+    strip = task.action == DOWNLOAD and _bad_url_hash(task.requirement)
+    others = [(o.name, o.value) for o in before.options if o.name != "--hash"]
+    if (
+        len(after) != 1
+        or after[0].args.strip() != intended_requirement(before, version, strip)
+        or [(o.name, o.value) for o in after[0].options if o.name != "--hash"] != others
+        or sorted(o.value or "" for o in after[0].options_named("--hash")) != sorted(task.hashes)
+        or not all(is_writable_hash(value) for value in task.hashes)
+    ):
+        raise UnsafeRewrite(
+            f"{task.source.path}:{task.line.number}: {task.label}: the rewritten line would "
+            "not read back as the intended requirement and hashes; not written"
+        )
+    return text
 
 
 def _bad_url_hash(requirement: Requirement) -> bool:
@@ -863,8 +965,11 @@ def newline_of(text: str) -> str:
 
 
 def apply(tasks: list[Task], lines: list[Line], default_newline: str) -> list[Line]:
-    """The file's logical lines with each task's line rewritten and its orphans dropped."""
-    replaced = {id(task.line): render_task(task, default_newline) for task in tasks}
+    """The file's logical lines with each task's line rewritten and its orphans dropped;
+    UnsafeRewrite if a rewritten line would not mean what was intended."""
+    replaced = {
+        id(task.line): checked_rewrite(task, render_task(task, default_newline)) for task in tasks
+    }
     dropped = {id(orphan) for task in tasks for orphan in task.orphans}
     result = []
     for line in lines:
@@ -888,6 +993,47 @@ class Outcome:
         self.files = files
         self.notes = notes
         self.report = report
+
+
+def _keep_inside(
+    workspace: Workspace, tasks_by_path: dict[str, list[Task]], notes: list[str]
+) -> None:
+    """Drop the tasks of included files outside every given file's work tree.
+
+    A requirements file under review can include ``-r ../other/requirements.txt`` or an
+    absolute path: fixing it would let a pull request rewrite another project's files.
+    The tree is the git work tree of a given file, else the folder it is in; a symlink
+    counts where it points.
+    """
+    import os
+
+    trees = {_work_tree(root) for root in workspace.roots}
+    roots = set(workspace.roots)
+    for source in workspace.sources.values():
+        if source.path not in tasks_by_path or source.key in roots:
+            continue
+        real = os.path.realpath(source.key)
+        if not any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in trees):
+            del tasks_by_path[source.path]
+            notes.append(
+                f"{source.path} left unchanged: it is outside the work tree of the files given "
+                "(--fix-includes-anywhere to fix it too)"
+            )
+
+
+def _work_tree(path: str) -> str:
+    """The git work tree holding ``path`` (the folder with ``.git``), else its folder."""
+    import os
+
+    folder = os.path.dirname(os.path.realpath(path))
+    current = folder
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return folder
+        current = parent
 
 
 def run(
@@ -928,6 +1074,8 @@ def run(
             order.setdefault(source.key, locations)
     notes: list[str] = []
     tasks_by_path = plan(workspace, report, options, lambda s: order[s.key], pins, notes)
+    if not options.includes_anywhere:
+        _keep_inside(workspace, tasks_by_path, notes)
     resolver.resolve([task for tasks in tasks_by_path.values() for task in tasks], options)
     results: list[FileResult] = []
     contents: dict[str, bytes] = {}
@@ -945,7 +1093,11 @@ def run(
         if result.errors:
             continue
         text = source.file.text
-        lines = apply(tasks, source.file.lines, newline_of(text))
+        try:
+            lines = apply(tasks, source.file.lines, newline_of(text))
+        except UnsafeRewrite as exc:
+            result.errors.append(str(exc))
+            continue
         rendered = source.file.bom + "".join(line.raw for line in lines).encode(
             source.file.encoding
         )

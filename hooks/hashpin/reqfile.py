@@ -181,6 +181,7 @@ class Line:
     """One logical line: what pip sees as one line, spanning one or more physical lines."""
 
     __slots__ = (
+        "_expansions",
         "_options",
         "_segments",
         "args",
@@ -208,6 +209,20 @@ class Line:
         self.dropped: tuple[tuple[str, int], ...] = ()  # words among the options pip drops
         self.error: str | None = None  # why pip refuses this line's options
         self._segments: list[tuple[int, int, int]] | None = None
+        # _expansions is left unset (read through ``expansions``): only the rare line with
+        # a ${NAME} that was expanded pays for it.
+
+    # (text substituted, "${NAME}") for each expansion pip made on this line.
+    _expansions: tuple[tuple[str, str], ...]
+
+    @property
+    def expansions(self) -> tuple[tuple[str, str], ...]:
+        """What ``${NAME}`` expansion put into ``content``: (text, "${NAME}") pairs.
+
+        The text is as it ends up in ``content`` (a later expansion may have changed it),
+        so that whoever shows line text can turn it back into the ``${NAME}`` written.
+        """
+        return getattr(self, "_expansions", ())
 
     @property
     def options(self) -> tuple[Option, ...]:
@@ -422,17 +437,27 @@ def _fill(line: Line, joined: str, env: Mapping[str, str] | None) -> None:
     if not content:
         return
     if "${" in content and env:
-        content = _expand(content, env)
+        content = _expand(content, env, line)
     line.content = content
     _split_options(line, content)
 
 
-def _expand(text: str, env: Mapping[str, str]) -> str:
-    """pip's expand_env_variables, replacement order included."""
+def _expand(text: str, env: Mapping[str, str], line: Line) -> str:
+    """pip's expand_env_variables, replacement order included.
+
+    Records on ``line`` what each ``${NAME}`` became, since the value may be a secret
+    that a message quoting the line must not show.
+    """
+    made: dict[str, str] = {}  # final text -> "${NAME}"
     for whole, name in re.findall(_ENV_VAR, text):
         value = env.get(name)
         if value:
             text = text.replace(whole, value)
+            # A value inserted earlier that contains this ${NAME} has just changed too.
+            made = {before.replace(whole, value): was for before, was in made.items()}
+            made.setdefault(value, whole)
+    if made:
+        line._expansions = tuple(made.items())
     return text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .redact import redact_text, unexpand
 from .reqfile import REQUIREMENT_LINE_OPTIONS
 from .requirement import (
     DIRECTORY,
@@ -115,11 +116,19 @@ class Finding:
     ) -> None:
         self.path = path
         self.code = code
-        self.message = message
+        # Every finding, of every rule present or future, is made here: hiding URL
+        # credentials here, rather than in each rule or each output format, leaves no
+        # message and no format that can show them. (The "@" test, inline, spares the
+        # call for nearly every finding: a lock file can have thousands.)
+        self.message = redact_text(message) if "@" in message else message
         self.line = line
         self.column = column
         self.end_line = line if end_line is None else end_line
-        self.requirement = requirement
+        self.requirement = (
+            redact_text(requirement)
+            if requirement is not None and "@" in requirement
+            else requirement
+        )
         self.fixable = fixable
         self.severity = BY_CODE[code].severity
 
@@ -286,6 +295,13 @@ class _At:
         line = self.line
         assert line is not None
         row, column = line.locate(offset)
+        # Messages quote the line as pip expanded it; a ${NAME}'s value may be a secret, so
+        # show the ${NAME} written instead. Every finding about a line's text is made here.
+        # ("$" in raw: the cheap test that skips the lookup for almost every line.)
+        if "$" in line.raw and line.expansions:
+            message = unexpand(message, line.expansions)
+            if requirement is not None:
+                requirement = unexpand(requirement, line.expansions)
         return Finding(
             self.path,
             code,

@@ -1,0 +1,598 @@
+"""The simple repository API: PEP 691 JSON and PEP 503 HTML project pages, find-links
+listings, and ``file:`` indexes, parsed into :class:`DistFile` lists.
+
+Every page is untrusted input. The parsers run in linear time whatever the page holds,
+keep only the digests that are plain hex of their algorithm's length (anything else
+refuses the page), and list ``file:`` URLs only from a local page, so that a remote
+index can neither write into a requirements file nor make hashpin read local files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .digests import DIGEST_LENGTHS, is_digest
+from .transport import DEFAULT_MAX_PAGE_BYTES, IndexRequestError, strip_userinfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from io import BufferedReader
+
+PAGE_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+_JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/json")
+_HTML_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
+# Archive suffixes pip can install from; find-links listings keep only these.
+ARCHIVE_SUFFIXES = (
+    ".whl",
+    ".tar.gz",
+    ".tgz",
+    ".zip",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".tlz",
+    ".tar.lz",
+    ".tar.lzma",
+    ".tar",
+)
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+
+# -- public helpers ---------------------------------------------------------------------------
+
+
+def normalize_project_name(name: str) -> str:
+    """PEP 503 normalization: ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
+    return _NAME_SEPARATORS.sub("-", name).lower()
+
+
+def project_page_url(index_url: str, project_name: str) -> str:
+    """``<index>/<normalized>/``, the trailing slash included as PEP 503 asks."""
+    return index_url.rstrip("/") + "/" + normalize_project_name(project_name) + "/"
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+class DistFile:
+    """One file an index or find-links source lists.
+
+    ``url`` is absolute, without fragment and without credentials. ``hashes`` maps a
+    lowercase hashlib name to a lowercase hex digest; it is empty when the source gives
+    none (a directory listing never does). ``core_metadata`` is None when no PEP 658
+    metadata file is advertised, else its hashes (possibly empty).
+    """
+
+    __slots__ = (
+        "core_metadata",
+        "filename",
+        "hashes",
+        "requires_python",
+        "url",
+        "yanked",
+        "yanked_reason",
+    )
+
+    def __init__(
+        self,
+        filename: str,
+        url: str,
+        hashes: dict[str, str] | None = None,
+        *,
+        requires_python: str | None = None,
+        yanked: bool = False,
+        yanked_reason: str | None = None,
+        core_metadata: dict[str, str] | None = None,
+    ) -> None:
+        self.filename = filename
+        self.url = url
+        self.hashes: dict[str, str] = dict(hashes or {})
+        self.requires_python = requires_python
+        self.yanked = yanked
+        self.yanked_reason = yanked_reason
+        self.core_metadata = core_metadata
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DistFile) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable hashes dict
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"DistFile({fields})"
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict, e.g. for a cache; :meth:`from_dict` reverses it."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> DistFile:
+        filename, url = data.get("filename"), data.get("url")
+        if not isinstance(filename, str) or not isinstance(url, str):
+            raise ValueError("DistFile needs string 'filename' and 'url'")
+        return cls(
+            filename,
+            url,
+            _str_dict(data.get("hashes")),
+            requires_python=_opt_str(data.get("requires_python")),
+            yanked=data.get("yanked") is True,
+            yanked_reason=_opt_str(data.get("yanked_reason")),
+            core_metadata=(
+                None if data.get("core_metadata") is None else _str_dict(data["core_metadata"])
+            ),
+        )
+
+
+class ProjectPage:
+    """A parsed project page (or find-links listing, where ``project`` is None).
+
+    ``url`` is the final URL after redirects (it never holds credentials).
+    ``etag``/``last_modified`` are the validators to store for
+    :func:`revalidate_project_page`. ``content_type`` is the type the page was parsed as.
+    """
+
+    __slots__ = ("content_type", "etag", "files", "last_modified", "project", "url")
+
+    def __init__(
+        self,
+        url: str,
+        files: list[DistFile],
+        *,
+        project: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        self.url = url
+        self.files = files
+        self.project = project
+        self.etag = etag
+        self.last_modified = last_modified
+        self.content_type = content_type
+
+    def __repr__(self) -> str:
+        return (
+            f"ProjectPage(url={self.url!r}, project={self.project!r}, "
+            f"files=<{len(self.files)}>, etag={self.etag!r}, "
+            f"last_modified={self.last_modified!r}, content_type={self.content_type!r})"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "url": self.url,
+            "project": self.project,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "content_type": self.content_type,
+            "files": [f.to_dict() for f in self.files],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> ProjectPage:
+        url, files = data.get("url"), data.get("files")
+        if not isinstance(url, str) or not isinstance(files, list):
+            raise ValueError("ProjectPage needs a string 'url' and a list 'files'")
+        return cls(
+            url,
+            [DistFile.from_dict(f) for f in files if isinstance(f, dict)],
+            project=_opt_str(data.get("project")),
+            etag=_opt_str(data.get("etag")),
+            last_modified=_opt_str(data.get("last_modified")),
+            content_type=_opt_str(data.get("content_type")),
+        )
+
+
+class NotModified:
+    """The server answered 304: the caller's stored page is still current.
+
+    The validators are the server's fresh ones when it sent any, else the ones sent.
+    """
+
+    __slots__ = ("etag", "last_modified", "url")
+
+    def __init__(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self.url = url
+        self.etag = etag
+        self.last_modified = last_modified
+
+    def __repr__(self) -> str:
+        return (
+            f"NotModified(url={self.url!r}, etag={self.etag!r}, "
+            f"last_modified={self.last_modified!r})"
+        )
+
+
+# -- local files ------------------------------------------------------------------------------
+
+
+def file_url_to_path(url: str) -> str:
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise IndexRequestError(url, "file: URL names a remote host", kind="unsupported")
+    return url2pathname(parts.path)
+
+
+def local_links_page(path: str) -> ProjectPage:
+    from pathlib import Path
+
+    location = Path(path)
+    if location.is_dir():
+        files = [
+            DistFile(entry.name, entry.resolve().as_uri())
+            for entry in sorted(location.iterdir(), key=lambda p: p.name)
+            if is_archive(entry.name) and entry.is_file()
+        ]
+        return ProjectPage(location.resolve().as_uri(), files)
+    if location.is_file():
+        page_url = location.resolve().as_uri()
+        if is_archive(location.name):
+            return ProjectPage(page_url, [DistFile(location.name, page_url)])
+        body = _read_local_page(str(location), page_url)
+        files = parse_page(body, "text/html", "utf-8", page_url, for_project=False)
+        return ProjectPage(page_url, files, content_type="text/html")
+    raise IndexRequestError(path, "find-links location does not exist", kind="not-found")
+
+
+def local_project_page(url: str, project: str) -> ProjectPage:
+    """A project page of a ``file:`` index: its ``index.html``, as pip reads it."""
+    import os.path
+
+    path = os.path.join(file_url_to_path(url), "index.html")
+    try:
+        body = _read_local_page(path, url)
+    except IndexRequestError as error:
+        if error.kind == "not-found":
+            raise IndexRequestError(
+                url, "project not found on this index", kind="not-found"
+            ) from None
+        raise
+    files = parse_page(body, "text/html", "utf-8", url, for_project=True)
+    return ProjectPage(url, files, project=project, content_type="text/html")
+
+
+def open_regular_file(path: str, url: str) -> BufferedReader:
+    """``path`` opened for reading if it is a regular file; a FIFO or a device (which
+    could block for ever or never end) is an error, checked on the opened file itself."""
+    import stat
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise IndexRequestError(url, "file not found", kind="not-found") from None
+    except OSError as exc:
+        raise IndexRequestError(url, f"cannot read: {exc.strerror or exc}", kind="io") from None
+    handle = os.fdopen(descriptor, "rb")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        handle.close()
+        raise IndexRequestError(url, "not a regular file (a FIFO, device or folder)", kind="io")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(descriptor, True)
+    return handle
+
+
+def _read_local_page(path: str, url: str) -> bytes:
+    with open_regular_file(path, url) as handle:
+        try:
+            body = handle.read(DEFAULT_MAX_PAGE_BYTES + 1)
+        except OSError as exc:
+            raise IndexRequestError(url, f"cannot read: {exc.strerror or exc}", kind="io") from None
+    if len(body) > DEFAULT_MAX_PAGE_BYTES:
+        raise IndexRequestError(url, "page is too large", kind="too-large")
+    return body
+
+
+def single_file_page(url: str) -> ProjectPage:
+    clean, hashes = _resolve_file_url(url, url)
+    filename = url_filename(clean)
+    return ProjectPage(clean, [DistFile(filename, clean, _checked_digests(hashes, filename, url))])
+
+
+# -- page parsing -----------------------------------------------------------------------------
+
+
+def is_archive(filename: str) -> bool:
+    return filename.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def url_filename(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def _fragment_hashes(fragment: str) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    for part in fragment.split("&"):
+        name, sep, value = part.partition("=")
+        name = name.strip().lower()
+        if sep and name in DIGEST_LENGTHS and value:
+            hashes.setdefault(name, value)
+    return hashes
+
+
+def _clean_path(path: str) -> str:
+    """Percent-encode what must be (spaces, ``+``) while keeping encoded slashes, like pip."""
+    from urllib.parse import quote, unquote
+
+    pieces = re.split(r"(%2F)", path, flags=re.IGNORECASE)
+    return "".join(
+        piece if index % 2 else quote(unquote(piece)) for index, piece in enumerate(pieces)
+    )
+
+
+def _resolve_file_url(base_url: str, href: str) -> tuple[str, dict[str, str]]:
+    """Absolute URL without fragment or credentials, and the hashes the fragment named."""
+    from urllib.parse import urljoin, urlsplit, urlunsplit
+
+    parts = urlsplit(urljoin(base_url, href.strip()))
+    hashes = _fragment_hashes(parts.fragment)
+    clean = urlunsplit(parts._replace(path=_clean_path(parts.path), fragment=""))
+    # Credentials in a listed URL are the server's idea, not the user's: drop them.
+    clean, _ = strip_userinfo(clean)
+    return clean, hashes
+
+
+def parse_page(
+    body: bytes, content_type: str, charset: str, page_url: str, *, for_project: bool
+) -> list[DistFile]:
+    """Parse by the Content-Type the server actually sent."""
+    is_pypi = content_type.startswith("application/vnd.pypi.simple.")
+    if content_type in _JSON_TYPES or (is_pypi and content_type.endswith("+json")):
+        return _parse_json_page(body, page_url)
+    if content_type in _HTML_TYPES or (is_pypi and content_type.endswith("+html")):
+        try:
+            text = body.decode(charset, errors="replace")
+        except LookupError:  # an unknown charset name
+            text = body.decode("utf-8", errors="replace")
+        return _parse_html_page(text, page_url, for_project=for_project)
+    raise IndexRequestError(
+        page_url, f"unexpected Content-Type {content_type!r} for an index page", kind="malformed"
+    )
+
+
+def _check_api_version(version: object, page_url: str) -> None:
+    """PEP 629: a major version this client does not know must not be guessed at."""
+    if version is None:
+        return
+    if not isinstance(version, str):
+        raise IndexRequestError(page_url, "malformed repository API version", kind="malformed")
+    major = version.strip().split(".", 1)[0]
+    if major != "1":
+        raise IndexRequestError(
+            page_url, f"unsupported repository API version {version}", kind="unsupported"
+        )
+
+
+def _parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
+    """PEP 691 (with PEP 700 and PEP 714 keys)."""
+    import json
+
+    def malformed(detail: str) -> IndexRequestError:
+        return IndexRequestError(page_url, f"malformed JSON page: {detail}", kind="malformed")
+
+    try:
+        data = json.loads(body)
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise malformed(str(exc)) from None
+    except RecursionError:
+        raise malformed("nested too deeply") from None
+    if not isinstance(data, dict):
+        raise malformed("not a JSON object")
+    meta = data.get("meta")
+    if isinstance(meta, dict):
+        _check_api_version(meta.get("api-version"), page_url)
+    entries = data.get("files")
+    if not isinstance(entries, list):
+        raise malformed("no 'files' list")
+    files: list[DistFile] = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise malformed(f"file entry {position} is not an object")
+        filename, href = entry.get("filename"), entry.get("url")
+        if not isinstance(filename, str) or not isinstance(href, str) or not filename:
+            raise malformed(f"file entry {position} lacks a string 'filename' or 'url'")
+        raw_hashes = entry.get("hashes", {})
+        if not isinstance(raw_hashes, dict):
+            raise malformed(f"'hashes' of {filename} is not an object")
+        url, fragment_hashes = _resolve_file_url(page_url, href)
+        if not _may_link(page_url, url):
+            continue
+        hashes = {
+            name.lower(): value
+            for name, value in raw_hashes.items()
+            if isinstance(name, str) and isinstance(value, str) and value.strip()
+        }
+        for name, value in fragment_hashes.items():
+            hashes.setdefault(name, value)
+        hashes = _checked_digests(hashes, filename, page_url)
+        requires_python = entry.get("requires-python")
+        yanked = entry.get("yanked", False)
+        metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
+        if isinstance(metadata, dict):
+            core_metadata: dict[str, str] | None = _checked_digests(
+                {str(k).lower(): v for k, v in metadata.items() if isinstance(v, str)},
+                f"the metadata of {filename}",
+                page_url,
+            )
+        else:
+            core_metadata = {} if metadata is True else None
+        files.append(
+            DistFile(
+                filename,
+                url,
+                hashes,
+                requires_python=requires_python if isinstance(requires_python, str) else None,
+                # PEP 691: true, or a string (the reason) means yanked.
+                yanked=yanked is True or isinstance(yanked, str),
+                yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+                core_metadata=core_metadata,
+            )
+        )
+    return files
+
+
+def _parse_html_page(text: str, page_url: str, *, for_project: bool) -> list[DistFile]:
+    """PEP 503 anchors with PEP 592 (yanked), PEP 658/714 (metadata) and <base href>."""
+    from urllib.parse import urljoin
+
+    anchors: list[dict[str, str | None]] = []
+    base_href: str | None = None
+    repository_version: str | None = None
+    for tag, attributes in _start_tags(text):
+        if tag == "a":
+            anchors.append(attributes)
+        elif tag == "base" and base_href is None and attributes.get("href"):
+            base_href = attributes["href"]
+        elif tag == "meta" and attributes.get("name") == "pypi:repository-version":
+            repository_version = attributes.get("content")
+    _check_api_version(repository_version, page_url)
+    # The first <base href> applies to every link, wherever it appears in the document.
+    base = urljoin(page_url, base_href) if base_href else page_url
+    files: list[DistFile] = []
+    for attributes in anchors:
+        href = attributes.get("href")
+        if not href or href.lstrip().startswith("#"):
+            continue
+        url, hashes = _resolve_file_url(base, href)
+        if not _may_link(page_url, url):
+            continue  # mailto:, javascript:, and file: from a remote page are not files
+        filename = url_filename(url)
+        if not filename or (not for_project and not is_archive(filename)):
+            continue
+        hashes = _checked_digests(hashes, filename, page_url)
+        # PEP 592: the attribute's presence means yanked; its value, if any, is the reason.
+        yanked = "data-yanked" in attributes
+        metadata = attributes.get("data-core-metadata")
+        if metadata is None:
+            metadata = attributes.get("data-dist-info-metadata")
+        files.append(
+            DistFile(
+                filename,
+                url,
+                hashes,
+                requires_python=attributes.get("data-requires-python") or None,
+                yanked=yanked,
+                yanked_reason=attributes.get("data-yanked") or None,
+                core_metadata=_html_metadata_hashes(metadata, filename, page_url),
+            )
+        )
+    return files
+
+
+_TAG_NAME_RE = re.compile(r"[A-Za-z][^\s/>]*")
+_TAG_STOP_RE = re.compile(r"[>\"']")
+_ATTRIBUTE_RE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+
+
+def _start_tags(text: str) -> Iterator[tuple[str, dict[str, str | None]]]:
+    """Each start tag's lowercased name and attributes (first wins, values unescaped).
+
+    A scanner in linear time, whatever the input: every character is looked at a bounded
+    number of times, and an unclosed tag, quote or comment ends the document, as HTML's
+    tokenizer ends it. (html.parser rescans an unclosed tag at every later "<", so a
+    hostile page of "<a" costs quadratic time.)
+    """
+    from html import unescape
+
+    position = 0
+    while True:
+        start = text.find("<", position)
+        if start < 0:
+            return
+        if text.startswith("!--", start + 1):
+            close = text.find("-->", start + 4)
+            if close < 0:
+                return
+            position = close + 3
+            continue
+        name = _TAG_NAME_RE.match(text, start + 1)
+        if name is None:
+            position = start + 1
+            continue
+        cursor = name.end()
+        while True:  # to the ">" that is not inside a quoted value
+            stop = _TAG_STOP_RE.search(text, cursor)
+            if stop is None:
+                return
+            if stop.group() == ">":
+                break
+            close = text.find(stop.group(), stop.end())
+            if close < 0:
+                return
+            cursor = close + 1
+        attributes: dict[str, str | None] = {}
+        for match in _ATTRIBUTE_RE.finditer(text, name.end(), stop.start()):
+            key, double, single, bare = match.groups()
+            value = next((v for v in (double, single, bare) if v is not None), None)
+            attributes.setdefault(key.lower(), None if value is None else unescape(value))
+        yield name.group().lower(), attributes
+        position = stop.end()
+
+
+def _html_metadata_hashes(value: str | None, filename: str, page_url: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value.lower() == "true":
+        return {}
+    name, sep, digest = value.partition("=")
+    if not sep or not name or not digest:
+        return None
+    return _checked_digests({name.strip().lower(): digest}, f"the metadata of {filename}", page_url)
+
+
+def _checked_digests(hashes: Mapping[str, str], what: str, page_url: str) -> dict[str, str]:
+    """The digests of known algorithms, each lowercase hex of its length, or a page error.
+
+    A digest is the only text of an index that is ever written into a file, so one that
+    is not plain hex (a newline, U+2028, an option riding along) refuses the whole page.
+    """
+    checked: dict[str, str] = {}
+    for name, value in hashes.items():
+        algorithm = name.strip().lower()
+        if algorithm not in DIGEST_LENGTHS:
+            continue  # blake2b and the like: never written, never compared
+        digest = value.strip().lower()
+        if not is_digest(algorithm, digest):
+            raise IndexRequestError(
+                page_url,
+                f"the {algorithm} digest of {what} is not {DIGEST_LENGTHS[algorithm]} hex digits",
+                kind="malformed",
+            )
+        checked.setdefault(algorithm, digest)
+    return checked
+
+
+def _may_link(page_url: str, url: str) -> bool:
+    """Whether a page may list this URL as a file: http(s) always; ``file:`` only from a
+    local page, so a remote index cannot make hashpin read (or block on) a local path."""
+    scheme = url[: url.find(":")].lower() if ":" in url else ""
+    if scheme in ("http", "https"):
+        return True
+    return scheme == "file" and page_url[:5].lower() == "file:"
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _str_dict(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
