@@ -38,6 +38,7 @@ class Reply:
     body: bytes = b""
     drip_delay: float = 0.0  # seconds between single bytes of the whole response
     content_length: bool = True  # add a true Content-Length unless a header gives one
+    close_after: bool = False  # hang up after it, without saying so (a keep-alive timeout)
 
     @classmethod
     def json(cls, data: object) -> Reply:
@@ -93,7 +94,7 @@ class HostileServer:
                     reply = owner.routes.get(path) or Reply(
                         "HTTP/1.1 404 Not Found", body=b"not here"
                     )
-                    if not owner._send(self.connection, reply):
+                    if not owner._send(self.connection, reply) or reply.close_after:
                         return
 
         class Server(socketserver.ThreadingTCPServer):

@@ -169,6 +169,7 @@ class IndexServer:
         self.failure_status = 500
         self.delay = 0.0  # seconds to sit on every request before answering
         self.validators = True  # send ETag/Last-Modified and honour conditional requests
+        self.cache_control: str | None = None  # a Cache-Control header for pages (and 304s)
         self.last_modified = "Wed, 01 Jan 2025 00:00:00 GMT"
         self.gzip_pages = False  # gzip pages when the client accepts gzip
         self.streams: dict[str, int] = {}  # filename -> size of a zero-filled streamed body
@@ -526,6 +527,8 @@ class _Handler(BaseHTTPRequestHandler):
         self, index: IndexServer, body: bytes, media: str, headers: dict[str, str]
     ) -> None:
         extra = {"Vary": "Accept, Accept-Encoding"}
+        if index.cache_control is not None:
+            extra["Cache-Control"] = index.cache_control
         if index.validators:
             etag = index.etag_for(body)
             extra["ETag"] = etag

@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 
+from .digests import is_digest
 from .index import ProjectPage, normalize_project_name, redact_url
 
 TYPE_CHECKING = False
@@ -59,8 +60,11 @@ class Cache:
 
     def load_digest(self, url: str, algorithm: str) -> str | None:
         data = self._load(self._digest_path(url, algorithm))
-        digest = data.get("digest") if data is not None else None
-        return digest if isinstance(digest, str) and data and data.get("url") == url else None
+        if data is None or data.get("url") != url or data.get("algorithm") != algorithm:
+            return None
+        digest = data.get("digest")
+        # A damaged entry is only a miss, and nothing but a digest reaches a file.
+        return digest if isinstance(digest, str) and is_digest(algorithm, digest) else None
 
     def store_digest(self, url: str, algorithm: str, digest: str) -> None:
         entry = {"url": url, "algorithm": algorithm, "digest": digest}
@@ -68,10 +72,15 @@ class Cache:
 
     def _page_path(self, index_url: str, project: str) -> str | None:
         # Keyed without the password, so that a rotated token keeps its cache.
-        index = redact_url(index_url).rstrip("/")
+        try:
+            index = redact_url(index_url).rstrip("/")
+        except ValueError:  # unparsable: not cached, so the client reports it
+            return None
         return self._path("pages", f"{index}/{normalize_project_name(project)}")
 
     def _digest_path(self, url: str, algorithm: str) -> str | None:
+        if url[:5].lower() == "file:":  # a local file may change under the same URL: never kept
+            return None
         return self._path("digests", f"{algorithm} {url}")
 
     def _path(self, kind: str, key: str) -> str | None:
@@ -87,7 +96,7 @@ class Cache:
         try:
             with open(path, encoding="utf-8") as stream:
                 data = json.load(stream)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # deeply nested JSON recurses
             return None
         return data if isinstance(data, dict) else None
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .config import Config
+    from .locations import LocationError
     from .rules import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -132,6 +133,10 @@ def _add_fix_options(parser: argparse.ArgumentParser) -> None:
         "--dry-run", "--diff", dest="dry_run", action="store_true",
         help="print the changes as a unified diff; write nothing",
     )  # fmt: skip
+    what.add_argument(
+        "--fix-includes-anywhere", action="store_true",
+        help="also fix included files outside the given files' git work tree (or folder)",
+    )  # fmt: skip
     where = parser.add_argument_group(
         "where packages come from (after the files' own options, before PIP_* and pip.conf)"
     )
@@ -175,6 +180,10 @@ def _add_fix_options(parser: argparse.ArgumentParser) -> None:
     cache.add_argument("--cache-dir", metavar="DIR", help="default: the user cache folder")
     cache.add_argument("--no-cache", action="store_true", help="neither read nor write it")
     cache.add_argument("--offline", action="store_true", help="use only the cache; no network")
+    cache.add_argument(
+        "--refresh", action="store_true",
+        help="revalidate every cached project page, however fresh the index said it is",
+    )  # fmt: skip
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="say which source answered for what"
     )
@@ -189,11 +198,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = arguments[0] if arguments and arguments[0] in ("check", "fix") else None
         args = build_parser(command).parse_args(arguments)
         if args.command == "fix":
+            if argv is None:  # a process of its own: SIGTERM ends it as cleanly as Ctrl-C
+                from .signals import install
+
+                install()
             return _fix(args)
         return _check(args)
     except BrokenPipeError:  # `hashpin check ... | head` must not print a traceback
         sys.stderr.close()
         return EXIT_FINDINGS
+    except KeyboardInterrupt as interrupted:  # also signals.Interrupted, for SIGTERM
+        written: list[str] = getattr(interrupted, "written", [])
+        changed = f"{', '.join(written)} already fixed; no other file" if written else "no file"
+        print(f"hashpin: interrupted; {changed} was changed", file=sys.stderr)
+        return int(getattr(interrupted, "status", 130))
     finally:
         gc.enable()
 
@@ -271,15 +289,18 @@ def _fix(args: argparse.Namespace) -> int:
             if narrowing
             else None
         )
+        flags = locations.IndexSettings(
+            args.index_url, args.extra_index_url, args.find_links, args.no_index
+        )
+        flags.check("command line")
+        base = flags.over(pip.index_settings())
+        base.check("pip settings (PIP_* variables or pip.conf)")  # the flags passed already
     except (_UsageError, ValueError) as exc:
         print(f"hashpin: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    flags = locations.IndexSettings(
-        args.index_url, args.extra_index_url, args.find_links, args.no_index
-    )
-    base = flags.over(pip.index_settings())
     cert = args.cert or pip.get("cert")
     options = FixOptions(
+        includes_anywhere=args.fix_includes_anywhere,
         pin=args.pin,
         pre=args.pre,
         refresh=args.refresh_hashes,
@@ -298,21 +319,32 @@ def _fix(args: argparse.Namespace) -> int:
         client,
         cache,
         offline=args.offline,
+        refresh=args.refresh,
         note=note,
         verbose=args.verbose,
         progress=_progress if sys.stderr.isatty() else None,
     )
-    outcome = run(
-        paths,
-        options=options,
-        settings=settings,
-        base=base,
-        resolver=resolver,
-        constraint_paths=[*config.constraint_files(), *args.constraints],
-        env=env,
-        excluded=config.excluded,
-        write=not args.dry_run,
-    )
+    constraint_paths = [*config.constraint_files(), *args.constraints]
+    written: list[str] = []
+    try:
+        outcome = run(
+            paths,
+            options=options,
+            settings=settings,
+            base=base,
+            resolver=resolver,
+            constraint_paths=constraint_paths,
+            env=env,
+            excluded=config.excluded,
+            write=not args.dry_run,
+            written=written,
+        )
+    except KeyboardInterrupt as interrupted:
+        interrupted.written = written  # type: ignore[attr-defined]  # for main's last line
+        raise
+    except locations.LocationError as exc:  # raised before anything is fetched or written
+        print(f"hashpin: error: {_locate(exc, paths, constraint_paths)}", file=sys.stderr)
+        return EXIT_USAGE
     if resolver.progress is not None:
         sys.stderr.write("\r\033[K")
     failed = changed = False
@@ -343,6 +375,19 @@ def _fix(args: argparse.Namespace) -> int:
         note(message)
     sys.stdout.write(render(outcome.report, args.format))
     return EXIT_FINDINGS if failed or changed or outcome.report.count(ERROR) else EXIT_OK
+
+
+def _locate(error: LocationError, paths: list[str], constraint_paths: list[str]) -> str:
+    """The error at ``path:line``: the search order that raised it knew only the folder."""
+    from .locations import LocationError, check_files
+    from .workspace import load
+
+    workspace = load(paths, constraint_paths=constraint_paths, env=os.environ)
+    try:
+        check_files((s.path, s.file.lines) for s in workspace.sources.values() if s.file)
+    except LocationError as located:
+        return str(located)
+    return f"{error.folder}: line {error.line}: {error}"  # the file changed meanwhile
 
 
 def _progress(done: int, total: int) -> None:

@@ -69,11 +69,7 @@ def load(path: str | None) -> Config:
         return config
     config.source = path
     config.root = os.path.dirname(os.path.abspath(path))
-    try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    data = _read(path)
     if b"hashpin" not in data:  # most projects: skip the TOML parser's import entirely
         return config
     if sys.version_info >= (3, 11):
@@ -84,6 +80,8 @@ def load(path: str | None) -> Config:
         document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     table = document.get("tool", {}).get("hashpin", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.hashpin] must be a table")
@@ -108,6 +106,20 @@ def load(path: str | None) -> Config:
             else:
                 config.constraints = items
     return config
+
+
+def _read(path: str) -> bytes:
+    """The file's bytes; a FIFO or device given as ``--config`` must not hang or never end."""
+    from .workspace import MAX_FILE_BYTES, NotAFile, TooLarge, read_limited
+
+    try:
+        return read_limited(path)
+    except NotAFile as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except TooLarge:
+        raise ConfigError(f"{path}: cannot read: over {MAX_FILE_BYTES >> 20} MiB") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _string_list(value: object, where: str) -> list[str]:

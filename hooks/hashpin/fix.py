@@ -15,6 +15,7 @@ A file is written only if every task of that file succeeded (all-or-nothing per 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from .digests import DIGEST_LENGTHS, WRITABLE_ALGORITHMS, is_digest, is_writable_hash
 from .index import (
@@ -37,7 +38,8 @@ from .requirement import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from concurrent.futures import ThreadPoolExecutor
     from typing import TypeVar
 
     from packaging.specifiers import SpecifierSet
@@ -286,6 +288,7 @@ class Resolver:
         cache: Cache,
         *,
         offline: bool = False,
+        refresh: bool = False,
         note: Callable[[str], None] | None = None,
         verbose: bool = False,
         progress: Callable[[int, int], None] | None = None,
@@ -294,6 +297,7 @@ class Resolver:
         self.client = client
         self.cache = cache
         self.offline = offline
+        self.refresh = refresh  # revalidate every cached page, however fresh
         self._note = note
         self._noted: set[str] = set()
         self.verbose = verbose
@@ -306,6 +310,21 @@ class Resolver:
         if self._note is not None and message not in self._noted:
             self._noted.add(message)
             self._note(message)
+
+    @contextmanager
+    def _threads(self, workers: int) -> Iterator[ThreadPoolExecutor]:
+        """A thread pool that, when the caller is interrupted (Ctrl-C), cancels what is
+        queued and cuts the requests under way instead of waiting for them."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="hashpin-fetch")
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self.client.abort()
+            raise
+        pool.shutdown(wait=True)
 
     def resolve(self, tasks: list[Task], options: FixOptions) -> None:
         named = [task for task in tasks if task.action in (HASH, PIN)]
@@ -345,7 +364,7 @@ class Resolver:
     ) -> dict[tuple[Location, str], list[DistFile] | IndexRequestError]:
         """Each project's files on each of its locations (one request per page), concurrently."""
         from collections import Counter
-        from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+        from concurrent.futures import Future, as_completed
 
         wanted = {(location, task.key) for task in tasks for location in task.locations}
         remaining = Counter(key for _, key in wanted)
@@ -353,7 +372,7 @@ class Resolver:
         if not wanted:
             return listings
         workers = max(1, min(self.max_workers, len(wanted)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="hashpin-fix") as pool:
+        with self._threads(workers) as pool:
             # A find-links source is listed once for all projects; an index once per project.
             futures: dict[Future[list[DistFile]], tuple[Location, str | None]] = {
                 pool.submit(self._find_links, location): (location, None)
@@ -381,6 +400,8 @@ class Resolver:
         return self._project_page(index_url, key).files
 
     def _project_page(self, index_url: str, key: str) -> ProjectPage:
+        import time
+
         if index_url[:5].lower() == "file:":  # a local index: reading it is cheap and offline
             return self.client.project_page(index_url, key)
         cached = self.cache.load_page(index_url, key)
@@ -390,11 +411,18 @@ class Resolver:
                     index_url, f"{key} is not in the cache (--offline)", kind="offline"
                 )
             return cached
+        now = time.time()
+        if cached is not None and not self.refresh and cached.fresh(now):
+            return cached  # the server said it may be used without asking until now
         if cached is not None and (cached.etag or cached.last_modified):
             fresh = self.client.revalidate_project_page(
                 index_url, key, etag=cached.etag, last_modified=cached.last_modified
             )
             if isinstance(fresh, NotModified):
+                cached.fetched_at = now
+                if fresh.max_age is not None:
+                    cached.max_age = fresh.max_age
+                self.cache.store_page(index_url, key, cached)
                 return cached
             page = fresh
         else:
@@ -403,7 +431,7 @@ class Resolver:
         return page
 
     def _find_links(self, location: Location) -> list[DistFile]:
-        if self.offline and "://" in location.url and not location.url.startswith("file:"):
+        if self.offline and "://" in location.url and location.url[:5].lower() != "file:":
             raise IndexRequestError(location.url, "not available with --offline", kind="offline")
         return self.client.find_links(location.url).files
 
@@ -560,7 +588,6 @@ class Resolver:
     ) -> dict[str, dict[str, str] | IndexRequestError]:
         """Each URL's digests in its algorithms (the first one first), from the cache when
         ``reuse`` and every one of them is there, else from one download."""
-        from concurrent.futures import ThreadPoolExecutor
 
         def digest(url: str) -> dict[str, str]:
             wanted = algorithms[url]
@@ -580,7 +607,7 @@ class Resolver:
         if not algorithms:
             return {}
         workers = max(1, min(self.max_workers, len(algorithms)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="hashpin-hash") as pool:
+        with self._threads(workers) as pool:
             futures = {url: pool.submit(digest, url) for url in algorithms}
             return {url: _outcome(future.result) for url, future in futures.items()}
 
@@ -1047,13 +1074,20 @@ def run(
     env: Mapping[str, str] | None = None,
     excluded: Callable[[str], bool] = lambda path: False,
     write: bool = True,
+    written: list[str] | None = None,
 ) -> Outcome:
-    """Check the files, fix what can be fixed, write (unless not ``write``), check again."""
+    """Check the files, fix what can be fixed, write (unless not ``write``), check again.
+
+    ``written`` receives each path as soon as it is written, so that an interrupted run
+    can say which files it changed.
+    """
     import os
 
     from .rules import check, collect_constraints
+    from .signals import critical
     from .workspace import ChangedOnDisk, load, write_atomic
 
+    written = [] if written is None else written
     constraint_paths = list(constraint_paths)
     workspace = load(paths, constraint_paths=constraint_paths, env=env)
     report = check(workspace, settings, is_dir=os.path.isdir)
@@ -1107,7 +1141,9 @@ def run(
         contents[source.key] = rendered
         if write:
             try:
-                write_atomic(source.path, rendered, before)
+                with critical():  # Ctrl-C waits until the file is written and counted
+                    write_atomic(source.path, rendered, before)
+                    written.append(source.path)
             except ChangedOnDisk:
                 result.errors.append(f"{source.path}: changed on disk while fixing; not written")
             except OSError as exc:

@@ -43,6 +43,7 @@ from .transport import (
     Retryable,
     Transport,
     content_length,
+    max_age,
     read_capped,
     stream_into,
 )
@@ -145,6 +146,9 @@ class IndexClient:
     def close(self) -> None:
         self.transport.close()
 
+    def abort(self) -> None:
+        self.transport.abort()
+
     # -- project pages ----------------------------------------------------------------------
 
     def project_page(self, index_url: str, project_name: str) -> ProjectPage:
@@ -190,7 +194,10 @@ class IndexClient:
             new_last_modified = response.headers.get("Last-Modified")
             if response.status == 304:
                 return NotModified(
-                    response.url, new_etag or etag, new_last_modified or last_modified
+                    response.url,
+                    new_etag or etag,
+                    new_last_modified or last_modified,
+                    max_age(response),
                 )
             page = self._parse(response, for_project=True)
             page.project = project
@@ -205,6 +212,9 @@ class IndexClient:
         )
 
     def _parse(self, response: Response, *, for_project: bool) -> ProjectPage:
+        import time
+
+        fetched_at = time.time()
         body = read_capped(response, self.max_page_bytes)
         content_type = response.headers.get_content_type()
         charset = response.headers.get_content_charset() or "utf-8"
@@ -214,6 +224,8 @@ class IndexClient:
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
             content_type=content_type,
+            fetched_at=fetched_at,
+            max_age=max_age(response),
         )
 
     # -- find-links -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 PYPI_SIMPLE = "https://pypi.org/simple/"
 INDEX = "index"
 FIND_LINKS = "find-links"
+MAX_TIMEOUT = 86400  # a day: beyond it a value is a typo, and 1e300 overflows socket code
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -70,6 +71,16 @@ class IndexSettings:
             weaker.no_index if self.no_index is None else self.no_index,
         )
 
+    def check(self, origin: str) -> None:
+        """Raise LocationError naming ``origin`` if a URL here cannot be taken apart."""
+        named = [("--index-url", self.index_url or "")]
+        named += [("--extra-index-url", url) for url in self.extra_index_urls]
+        named += [("--find-links", link) for link in self.find_links]
+        for name, url in named:
+            problem = url_problem(url)
+            if problem is not None:
+                raise LocationError(f"{origin}: {_invalid(name, url, problem)}")
+
     def search_order(self, files: Iterable[tuple[str, Iterable[Line]]]) -> list[Location]:
         """Where to look, after the index options of ``files`` (folder, lines) in the order
         pip reads them: find-links, then extra indexes, then the default index (uv's order).
@@ -90,13 +101,14 @@ class IndexSettings:
                     if option.name == "--no-index":
                         no_index, index_urls = True, []
                     elif option.name == "--index-url" and not no_index:
-                        index_urls = [value]
+                        index_urls = [_parsable(value, option.name, folder, line.number)]
                     elif option.name == "--extra-index-url" and not no_index:
-                        index_urls.append(value)
+                        index_urls.append(_parsable(value, option.name, folder, line.number))
                 links = line.options_named("--find-links")
                 if links and links[0].value:  # pip takes the first of a line
                     beside = os.path.join(folder, links[0].value)
-                    find_links.append(beside if os.path.exists(beside) else links[0].value)
+                    link = beside if os.path.exists(beside) else links[0].value
+                    find_links.append(_parsable(link, "--find-links", folder, line.number))
         found = [Location(FIND_LINKS, link) for link in find_links]
         found += [Location(INDEX, url) for url in index_urls[1:] + index_urls[:1]]
         unique: list[Location] = []
@@ -104,6 +116,58 @@ class IndexSettings:
             if location not in unique:
                 unique.append(location)
         return unique
+
+
+class LocationError(ValueError):
+    """An index or find-links URL that cannot be parsed; the message says where it is.
+
+    From :meth:`IndexSettings.search_order`, which is given each file's folder only,
+    ``folder`` and ``line`` say where; :func:`check_files` names the file itself.
+    """
+
+    def __init__(self, message: str, folder: str | None = None, line: int = 0) -> None:
+        super().__init__(message)
+        self.folder = folder
+        self.line = line
+
+
+def url_problem(url: str) -> str | None:
+    """Why urllib cannot take ``url`` apart (it raises ValueError deep in the client), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        urlsplit(url)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for http://[::1
+        return str(exc) or "cannot be parsed"
+    return None
+
+
+def check_files(files: Iterable[tuple[str, Iterable[Line]]]) -> None:
+    """Raise LocationError at ``path:line`` for the first unparsable index or find-links URL
+    among ``files`` (path, lines), on the lines where pip reads those options."""
+    for path, lines in files:
+        for line in lines:
+            if line.args or line.error or not line.options:
+                continue
+            for option in line.options:
+                if option.name in ("--index-url", "--extra-index-url", "--find-links"):
+                    problem = url_problem(option.value or "")
+                    if problem is not None:
+                        message = _invalid(option.name, option.value or "", problem)
+                        raise LocationError(f"{path}:{line.number}: {message}")
+
+
+def _parsable(url: str, name: str, folder: str, line: int) -> str:
+    problem = url_problem(url)
+    if problem is None:
+        return url
+    raise LocationError(_invalid(name, url, problem), folder, line)
+
+
+def _invalid(name: str, url: str, problem: str) -> str:
+    from .redact import redact_text  # never parses the URL, which is what failed
+
+    return f"invalid {name} URL {redact_text(url)!r}: {problem}"
 
 
 def pip_config_files(env: Mapping[str, str]) -> list[str]:
@@ -202,8 +266,11 @@ class PipSettings:
             seconds = float(given)
         except ValueError:
             seconds = 0
-        if not seconds > 0:
-            raise ValueError(f"invalid timeout {given!r}")
+        # Also refuses nan and inf, and values the socket layer cannot represent.
+        if not 0 < seconds <= MAX_TIMEOUT:
+            raise ValueError(
+                f"invalid timeout {given!r}: give seconds, more than 0 and at most {MAX_TIMEOUT}"
+            )
         return seconds
 
 

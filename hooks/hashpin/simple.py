@@ -139,9 +139,20 @@ class ProjectPage:
     ``url`` is the final URL after redirects (it never holds credentials).
     ``etag``/``last_modified`` are the validators to store for
     :func:`revalidate_project_page`. ``content_type`` is the type the page was parsed as.
+    ``fetched_at`` (seconds since the epoch) and ``max_age`` (the server's
+    ``Cache-Control: max-age``, None when it gave none) say how long it may be used as is.
     """
 
-    __slots__ = ("content_type", "etag", "files", "last_modified", "project", "url")
+    __slots__ = (
+        "content_type",
+        "etag",
+        "fetched_at",
+        "files",
+        "last_modified",
+        "max_age",
+        "project",
+        "url",
+    )
 
     def __init__(
         self,
@@ -152,6 +163,8 @@ class ProjectPage:
         etag: str | None = None,
         last_modified: str | None = None,
         content_type: str | None = None,
+        fetched_at: float | None = None,
+        max_age: float | None = None,
     ) -> None:
         self.url = url
         self.files = files
@@ -159,6 +172,14 @@ class ProjectPage:
         self.etag = etag
         self.last_modified = last_modified
         self.content_type = content_type
+        self.fetched_at = fetched_at
+        self.max_age = max_age
+
+    def fresh(self, now: float) -> bool:
+        """Whether the server said this page may be used without asking again, as of now."""
+        if self.fetched_at is None or self.max_age is None:
+            return False
+        return 0 <= now - self.fetched_at < self.max_age
 
     def __repr__(self) -> str:
         return (
@@ -174,6 +195,8 @@ class ProjectPage:
             "etag": self.etag,
             "last_modified": self.last_modified,
             "content_type": self.content_type,
+            "fetched_at": self.fetched_at,
+            "max_age": self.max_age,
             "files": [f.to_dict() for f in self.files],
         }
 
@@ -189,21 +212,31 @@ class ProjectPage:
             etag=_opt_str(data.get("etag")),
             last_modified=_opt_str(data.get("last_modified")),
             content_type=_opt_str(data.get("content_type")),
+            fetched_at=_opt_number(data.get("fetched_at")),
+            max_age=_opt_number(data.get("max_age")),
         )
 
 
 class NotModified:
     """The server answered 304: the caller's stored page is still current.
 
-    The validators are the server's fresh ones when it sent any, else the ones sent.
+    The validators are the server's fresh ones when it sent any, else the ones sent;
+    ``max_age`` is the 304's own ``Cache-Control: max-age``, if it gave one.
     """
 
-    __slots__ = ("etag", "last_modified", "url")
+    __slots__ = ("etag", "last_modified", "max_age", "url")
 
-    def __init__(self, url: str, etag: str | None, last_modified: str | None) -> None:
+    def __init__(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        max_age: float | None = None,
+    ) -> None:
         self.url = url
         self.etag = etag
         self.last_modified = last_modified
+        self.max_age = max_age
 
     def __repr__(self) -> str:
         return (
@@ -586,6 +619,12 @@ def _may_link(page_url: str, url: str) -> bool:
 
 
 # -- small helpers ----------------------------------------------------------------------------
+
+
+def _opt_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if value == value else None  # NaN is no number of seconds
 
 
 def _opt_str(value: object) -> str | None:

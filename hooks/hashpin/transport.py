@@ -183,6 +183,12 @@ class Transport:
         """Close every idle connection; the transport stays usable."""
         self._pool.close_all()
 
+    def abort(self) -> None:
+        """Cut every request under way and refuse new ones (on Ctrl-C): the threads
+        waiting on the network get an error at once instead of at their timeout."""
+        self._pool.shut()
+        self._watchdog.cut_all()
+
     def get(
         self,
         url: str,
@@ -193,7 +199,6 @@ class Transport:
         accept_not_modified: bool = False,
     ) -> _T:
         """GET with retries around redirects and ``consume`` (which reads the body)."""
-        import time
 
         url = self._adopt_credentials(url)
         attempts = self.retries + 1
@@ -210,8 +215,9 @@ class Transport:
                     ) from None
                 delay = self.backoff * (2**attempt)
                 self.note(f"{redact_url(url)}: {failure.reason}; retrying in {delay:.2g}s")
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+                if self._pool.shut_down.wait(delay):
+                    break
+        raise IndexRequestError(url, "interrupted", kind="interrupted")
 
     def note(self, message: str) -> None:
         if self.log is not None:
@@ -482,6 +488,7 @@ class _Pool:
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.shut_down = threading.Event()  # set for good by :meth:`shut`
         self._condition = threading.Condition()
         self._idle: dict[_PoolKey, list[http.client.HTTPConnection]] = {}
         self._open: dict[_PoolKey, int] = {}
@@ -496,6 +503,10 @@ class _Pool:
         """A connection for ``key`` and whether it was used before; waits while all are busy."""
         with self._condition:
             while True:
+                if self.shut_down.is_set():
+                    raise IndexRequestError(
+                        key[0] + "://" + key[1], "interrupted", kind="interrupted"
+                    )
                 idle = self._idle.get(key)
                 if idle and not fresh_only:
                     return idle.pop(), True
@@ -524,6 +535,11 @@ class _Pool:
                 connection.close()
                 self._open[key] -= 1
             self._condition.notify()
+
+    def shut(self) -> None:
+        """Close the idle connections and hand out no more."""
+        self.shut_down.set()
+        self.close_all()
 
     def close_all(self) -> None:
         with self._condition:
@@ -618,6 +634,12 @@ class _Watchdog:
         self._local.deadline = None
         with self._condition:
             self._watched.discard(deadline)
+
+    def cut_all(self) -> None:
+        with self._condition:
+            for deadline in self._watched:
+                deadline.expired = True
+                deadline.cut()
 
     def connecting(self, sock: socket.socket) -> None:
         """The socket this thread's request is connecting: cut it too if time runs out."""
@@ -721,19 +743,22 @@ def _is_stale(exc: Exception) -> bool:
 
 
 def _drained(raw: http.client.HTTPResponse, response: Response) -> bool:
-    """Whether the body has been read to its end, reading a small rest to get there."""
-    if raw.isclosed():
-        return True
+    """Whether the body has been read to its end, reading a small rest to get there.
+
+    http.client marks a response with a length as done only when a read past its end
+    comes back empty; closing it then leaves the connection ready for the next request.
+    """
     if raw.length is not None and raw.length > _DRAIN_LIMIT:
         return False
     buffer = bytearray(_DRAIN_LIMIT)
     total = 0
-    while total <= _DRAIN_LIMIT:
+    while not raw.isclosed() and raw.length != 0:
         count = response.readinto(buffer)
-        if not count:
-            return raw.isclosed()
         total += count
-    return False
+        if not count or total > _DRAIN_LIMIT:
+            return False
+    raw.close()
+    return True
 
 
 def _transport_failure(exc: Exception, timeout: float, url: str) -> Exception:
@@ -780,6 +805,23 @@ def _status_failure(
     if status == 304:
         return IndexRequestError(url, f"{label} to an unconditional request", kind="malformed")
     return IndexRequestError(url, label, kind="http", status=status)
+
+
+def max_age(response: Response) -> float | None:
+    """How many more seconds the response may be used without asking (RFC 9111):
+    ``max-age`` less ``Age``; 0 for ``no-cache`` or ``no-store``; None when not said."""
+    directives = {}
+    for item in (response.headers.get("Cache-Control") or "").split(","):
+        name, _, value = item.strip().partition("=")
+        directives[name.strip().lower()] = value.strip().strip('"')
+    if "no-cache" in directives or "no-store" in directives:
+        return 0.0
+    seconds = directives.get("max-age", "")
+    if not (seconds.isascii() and seconds.isdigit() and len(seconds) <= 10):
+        return None
+    age = (response.headers.get("Age") or "0").strip()
+    used = int(age) if age.isascii() and age.isdigit() and len(age) <= 10 else 0
+    return float(max(int(seconds) - used, 0))
 
 
 def content_length(response: Response) -> int | None:

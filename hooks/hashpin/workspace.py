@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 from .reqfile import DecodeError, File, decode, parse_text
 
@@ -124,13 +125,17 @@ def _read_tree(
 ) -> None:
     # Iterative depth-first walk, so that include chains thousands deep cannot hit the
     # recursion limit. Each entry carries its chain of ancestors, as pip's does, to tell
-    # a cycle (refused) from a file reached twice (read once).
-    stack: list[tuple[str, str, tuple[str, ...]]] = [(path, key, ())]
+    # a cycle (refused) from a file reached twice (read once), and the include that led
+    # to it (None for a root), which takes the blame when pip could not open the file.
+    stack: list[tuple[str, str, tuple[str, ...], Include | None]] = [(path, key, (), None)]
     while stack:
-        path, key, ancestors = stack.pop()
+        path, key, ancestors, via = stack.pop()
         if key in workspace.sources:
             continue
-        source = workspace.sources[key] = _read(path, key, env, contents.get(key))
+        source = _read(path, key, env, contents.get(key), via)
+        if source is None:
+            continue
+        workspace.sources[key] = source
         chain = (*ancestors, key)
         children = []
         for include in _resolve_includes(source):
@@ -143,12 +148,7 @@ def _read_tree(
                     os.path.basename(step) for step in loop
                 )
             elif include.key not in workspace.sources:
-                problem = _unopenable(include.path)
-                if problem is None:
-                    children.append((include.path, include.key, chain))
-                else:
-                    kind = "constraints" if include.constraint else "requirements"
-                    include.problem = f"cannot open {kind} file {include.path}: {problem}"
+                children.append((include.path, include.key, chain, include))
         stack.extend(reversed(children))
 
 
@@ -175,19 +175,29 @@ def _resolve_includes(source: Source) -> list[Include]:
     return found
 
 
-def _unopenable(path: str) -> str | None:
-    if os.path.isdir(path):
-        return "is a directory"
-    if not os.path.exists(path):
-        return "no such file"
-    return None
-
-
-def _read(path: str, key: str, env: Mapping[str, str] | None, data: bytes | None) -> Source:
+def _read(
+    path: str,
+    key: str,
+    env: Mapping[str, str] | None,
+    data: bytes | None,
+    via: Include | None,
+) -> Source | None:
+    """The file parsed, or with ``error`` saying why it could not be read; None when pip
+    could not even open it, and ``via``, the include that names it, says why instead."""
     source = Source(path, key)
     if data is None:
-        data = _read_bytes(path, source)
-        if data is None:
+        try:
+            data = read_limited(path)
+        except (NotAFile, FileNotFoundError, NotADirectoryError) as exc:
+            if via is None:
+                source.error = (1, _unreadable(exc))
+                return source
+            kind = "constraints" if via.constraint else "requirements"
+            reason = str(exc) if isinstance(exc, NotAFile) else "no such file"
+            via.problem = f"cannot open {kind} file {path}: {reason}"
+            return None
+        except (TooLarge, OSError) as exc:
+            source.error = (1, _unreadable(exc))
             return source
     try:
         text, bom, encoding = decode(data)
@@ -199,25 +209,103 @@ def _read(path: str, key: str, env: Mapping[str, str] | None, data: bytes | None
     return source
 
 
-def _read_bytes(path: str, source: Source) -> bytes | None:
-    """The file's bytes, or None with ``source.error`` saying why pip could not read it."""
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, NotAFile):
+        return f"{error}, not a requirements file"
+    if isinstance(error, OSError):
+        return f"cannot read file: {error.strerror or error}"
+    return str(error)
+
+
+class NotAFile(Exception):
+    """The path is a directory, FIFO, device or socket: reading it could block or never end."""
+
+
+class TooLarge(Exception):
+    """The file holds more bytes than the limit."""
+
+
+# Non-blocking, so that opening a FIFO swapped in after the stat cannot hang; no
+# controlling terminal taken from a tty; binary on Windows, where the default is text.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def read_limited(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, if it holds at most ``limit`` of them.
+
+    Raises NotAFile for anything but a regular file, TooLarge past ``limit`` and OSError
+    when it cannot be read. The type is checked before opening (opening some devices has
+    effects) and again on the opened descriptor (the path may have been swapped since);
+    the limit is enforced while reading, since a file's reported size can be wrong.
+    """
+    status = os.stat(path)
+    if stat.S_ISCHR(status.st_mode) and _is_devnull(status):
+        return b""  # pip reads it as the empty file it is
+    _require_regular(status.st_mode)
+    descriptor = os.open(path, _OPEN_FLAGS)
     try:
-        if os.path.isdir(path):
-            source.error = (1, "is a directory, not a requirements file")
-            return None
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            source.error = (
-                1,
-                f"file is {size / 1024 / 1024:.1f} MiB; requirements files over "
-                f"{MAX_FILE_BYTES // 1024 // 1024} MiB are refused",
-            )
-            return None
-        with open(path, "rb") as stream:
-            return stream.read()
-    except OSError as exc:
-        source.error = (1, f"cannot read file: {exc.strerror or exc}")
-        return None
+        status = os.fstat(descriptor)
+        _require_regular(status.st_mode)
+        return _read_at_most(descriptor, status.st_size, limit)
+    finally:
+        os.close(descriptor)
+
+
+def _is_devnull(status: os.stat_result) -> bool:
+    try:
+        null = os.stat(os.devnull)
+    except OSError:
+        return False
+    return (status.st_dev, status.st_ino, status.st_rdev) == (
+        null.st_dev,
+        null.st_ino,
+        null.st_rdev,
+    )
+
+
+def _require_regular(mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kinds = (
+        (stat.S_ISDIR, "is a directory"),
+        (stat.S_ISFIFO, "is a named pipe (FIFO)"),
+        (stat.S_ISCHR, "is a character device"),
+        (stat.S_ISBLK, "is a block device"),
+        (stat.S_ISSOCK, "is a socket"),
+    )
+    raise NotAFile(next((name for test, name in kinds if test(mode)), "is not a regular file"))
+
+
+def _read_at_most(descriptor: int, size: int, limit: int) -> bytes:
+    """Read to the end, refusing the file once it has given more than ``limit`` bytes."""
+    if size > limit:
+        raise TooLarge(_too_large(size, limit))
+    chunks: list[bytes] = []
+    total = 0
+    want = size + 1  # one more than announced: a normal file then reads as one chunk
+    while True:
+        chunk = os.read(descriptor, want)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:  # grew, or announced no size (as /proc files do)
+            raise TooLarge(_too_large(total, limit, more=True))
+        want = min(limit + 1 - total, 64 * 1024)  # small: usually only to see the end
+
+
+def _too_large(size: int, limit: int, *, more: bool = False) -> str:
+    over = "over " if more else ""
+    return (
+        f"file is {over}{size / 1024 / 1024:.1f} MiB; requirements files over "
+        f"{limit // 1024 // 1024} MiB are refused"
+    )
 
 
 class ChangedOnDisk(Exception):
@@ -233,14 +321,16 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
     ChangedOnDisk (writing nothing) if the file no longer holds ``expected``.
     """
     import contextlib
-    import stat
     import tempfile
 
     target = os.path.realpath(path)
-    with open(target, "rb") as stream:
-        if stream.read() != expected:
-            raise ChangedOnDisk(path)
-        mode = stat.S_IMODE(os.fstat(stream.fileno()).st_mode)
+    try:  # capped and type-checked: the file may have been swapped for a FIFO since
+        current = read_limited(target, max(MAX_FILE_BYTES, len(expected)))
+    except (NotAFile, TooLarge):
+        raise ChangedOnDisk(path) from None
+    if current != expected:
+        raise ChangedOnDisk(path)
+    mode = stat.S_IMODE(os.stat(target).st_mode)
     folder = os.path.dirname(target)
     handle, temporary = tempfile.mkstemp(
         dir=folder, prefix="." + os.path.basename(target) + ".", suffix=".hashpin-tmp"

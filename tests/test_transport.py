@@ -1,0 +1,193 @@
+"""The transport's promises, against real servers on 127.0.0.1: pooled connections,
+a transparent retry on a connection the server closed, HTTP caching as the index asks
+for it, and a clean, quick exit on Ctrl-C and SIGTERM."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from distmaker import make_wheel
+from hostileserver import HostileServer, Reply
+from indexserver import IndexServer, sealed_environment
+
+from hashpin.cli import main
+from hashpin.index import IndexClient, fetch_project_page
+from hashpin.transport import DEFAULT_CONNECTIONS_PER_ORIGIN
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+DEMO = make_wheel("demo", "1.0")
+NAMES = [f"project-{number:02d}" for number in range(40)]
+
+
+def page_for(server: HostileServer, name: str) -> Reply:
+    return Reply.json(
+        {
+            "meta": {"api-version": "1.0"},
+            "files": [
+                {
+                    "filename": f"{name.replace('-', '_')}-1.0-py3-none-any.whl",
+                    "url": f"{server.url}/files/{name}.whl",
+                    "hashes": {"sha256": f"{NAMES.index(name):064x}"},
+                }
+            ],
+        }
+    )
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    with HostileServer() as server:
+        for name in NAMES:
+            server.routes[f"/simple/{name}/"] = page_for(server, name)
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "absent-netrc"))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.chdir(tmp_path)
+
+
+# -- connections --------------------------------------------------------------------------------
+
+
+def test_many_projects_share_a_few_kept_alive_connections(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("".join(f"{name}==1.0\n" for name in NAMES))
+    assert main(["fix", "--index-url", hostile.index_url, "--no-cache", str(path)]) == 1
+    assert sum(hostile.hits.values()) == len(NAMES)  # one request per project, no downloads
+    assert hostile.connections <= DEFAULT_CONNECTIONS_PER_ORIGIN
+    assert path.read_text().count("--hash=sha256:") == len(NAMES)
+
+
+def test_one_client_reuses_one_connection_for_sequential_requests(
+    hostile: HostileServer,
+) -> None:
+    client = IndexClient(timeout=3, retries=0)
+    for name in NAMES[:5]:
+        fetch_project_page(hostile.index_url, name, client=client)
+    assert hostile.connections == 1
+    assert client.transport.connections_opened == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_without_a_retry(
+    hostile: HostileServer,
+) -> None:
+    first, second = NAMES[:2]
+    route = f"/simple/{first}/"
+    hostile.routes[route] = dataclasses.replace(hostile.routes[route], close_after=True)
+    notes: list[str] = []
+    client = IndexClient(timeout=3, retries=0, log=notes.append)  # no retry to spend
+    fetch_project_page(hostile.index_url, first, client=client)
+    time.sleep(0.2)  # the server has hung up the kept-alive connection by now
+    page = fetch_project_page(hostile.index_url, second, client=client)
+    assert len(page.files) == 1
+    assert hostile.connections == 2
+    assert not [note for note in notes if "retrying" in note]
+
+
+# -- HTTP caching ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def index() -> Iterator[IndexServer]:
+    with IndexServer({"demo": [DEMO]}) as server:
+        yield server
+
+
+def fix_demo(index: IndexServer, tmp_path: Path, *args: str) -> str:
+    path = tmp_path / "requirements.txt"
+    path.write_text("demo==1.0\n")
+    main(["fix", "--index-url", index.index_url, "--cache-dir", str(tmp_path / "c"), *args])
+    return path.read_text()
+
+
+def test_a_page_younger_than_its_max_age_is_used_without_a_request(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    index.cache_control = "max-age=600, public"
+    fixed = fix_demo(index, tmp_path)
+    assert index.hits["/simple/demo/"] == 1
+    assert fix_demo(index, tmp_path) == fixed
+    assert index.hits["/simple/demo/"] == 1  # fresh: not asked again
+
+
+def test_refresh_revalidates_a_fresh_page_with_one_304(index: IndexServer, tmp_path: Path) -> None:
+    index.cache_control = "max-age=600"
+    fixed = fix_demo(index, tmp_path)
+    assert fix_demo(index, tmp_path, "--refresh") == fixed
+    asked = [r for r in index.requests if r.path == "/simple/demo/"]
+    assert len(asked) == 2
+    assert asked[1].headers.get("if-none-match")  # a conditional request: the 304 path
+
+
+def test_a_stale_page_is_revalidated_and_no_cache_always(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    index.cache_control = "max-age=0"
+    fix_demo(index, tmp_path)
+    fix_demo(index, tmp_path)
+    index.cache_control = "no-cache"
+    fix_demo(index, tmp_path)
+    assert index.hits["/simple/demo/"] == 3
+    index.validators = False  # no ETag, no Last-Modified: fetched again in full
+    index.cache_control = None
+    fix_demo(index, tmp_path)
+    assert index.hits["/simple/demo/"] == 4
+
+
+# -- Ctrl-C and SIGTERM -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_slow_fetches_exits_at_once_and_changes_nothing(
+    hostile: HostileServer, tmp_path: Path, signum: int, status: int
+) -> None:
+    for name in NAMES:  # every page takes minutes to arrive
+        route = f"/simple/{name}/"
+        hostile.routes[route] = dataclasses.replace(hostile.routes[route], drip_delay=1.0)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    text = "# keep me\r\n" + "".join(f"{name}==1.0\r\n" for name in NAMES)
+    (folder / "requirements.txt").write_bytes(text.encode())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hashpin", "fix", "--index-url", hostile.index_url,
+         "--cache-dir", str(tmp_path / "cache"), "--timeout", "60", "requirements.txt"],
+        cwd=folder,
+        env=sealed_environment(os.environ, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while sum(hostile.hits.values()) < DEFAULT_CONNECTIONS_PER_ORIGIN:
+        assert time.monotonic() < deadline, "hashpin never reached the index"
+        time.sleep(0.05)
+    process.send_signal(signum)
+    sent = time.monotonic()
+    _, err = process.communicate(timeout=30)
+    elapsed = time.monotonic() - sent
+    assert process.returncode == status
+    assert elapsed < 2, f"took {elapsed:.1f}s to stop"
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "hashpin: interrupted; no file was changed"
+    assert (folder / "requirements.txt").read_bytes() == text.encode()
+    assert sorted(p.name for p in folder.iterdir()) == ["requirements.txt"]  # no temp files
+    leftovers = [p for p in (tmp_path / "cache").rglob("*.tmp")]
+    assert not leftovers
