@@ -58,6 +58,21 @@ class Cache:
     def store_page(self, index_url: str, project: str, page: ProjectPage) -> None:
         self._store(self._page_path(index_url, project), page.to_dict())
 
+    def project_names(self, limit: int = 20_000) -> set[str]:
+        """The projects of the cached pages (at most ``limit`` of them read): for hints."""
+        names: set[str] = set()
+        if self.root is None:
+            return names
+        for folder, _, files in os.walk(os.path.join(self.root, "pages")):
+            for name in files:
+                if len(names) >= limit:
+                    return names
+                data = self._load(os.path.join(folder, name)) if name.endswith(".json") else None
+                project = data.get("project") if data else None
+                if isinstance(project, str):
+                    names.add(project)
+        return names
+
     def load_digest(self, url: str, algorithm: str) -> str | None:
         data = self._load(self._digest_path(url, algorithm))
         if data is None or data.get("url") != url or data.get("algorithm") != algorithm:

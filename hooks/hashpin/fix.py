@@ -298,6 +298,7 @@ class Resolver:
         self.cache = cache
         self.offline = offline
         self.refresh = refresh  # revalidate every cached page, however fresh
+        self._project_lists: dict[str, list[str]] = {}  # index URL -> its projects, for hints
         self._note = note
         self._noted: set[str] = set()
         self.verbose = verbose
@@ -458,7 +459,10 @@ class Resolver:
                 found.append((location, outcome))
         if not found:
             searched = ", ".join(redact_url(location.url) for location in task.locations)
-            task.fail(f"no index or find-links source has {task.label} (searched {searched})")
+            task.fail(
+                f"no index or find-links source has {task.label} (searched {searched})"
+                + self._did_you_mean(task.key, task.locations)
+            )
             return None
         hint = ""
         if options.strategy == FIRST_INDEX:
@@ -490,7 +494,15 @@ class Resolver:
                 python_version=options.python_version,
             )
             if chosen is None:
-                task.fail(f"no version of {task.key} on {where} satisfies {task.line.args!r}")
+                task.fail(
+                    why_no_version(
+                        files,
+                        task.key,
+                        _specifier(task.requirement),
+                        allow_pre=task.pre,
+                        python_version=options.python_version,
+                    ).format(f"{task.key} on {where}", repr(task.line.args))
+                )
                 return None
             task.version = str(chosen)
         assert task.version is not None
@@ -513,6 +525,28 @@ class Resolver:
         if self.verbose:
             self.note(f"{task.key} {task.version}: {len(version_files)} files from {where}")
         return version_files
+
+    def _did_you_mean(self, key: str, locations: list[Location]) -> str:
+        """``; did you mean X?`` when a project the cache or an index knows is close to
+        ``key`` (a typo, or a name someone could register later to catch the typo)."""
+        import difflib
+
+        known = self.cache.project_names()
+        for location in locations:
+            if location.kind == FIND_LINKS or (self.offline and "://" in location.url):
+                continue
+            names = self._project_lists.get(location.url)
+            if names is None:
+                try:
+                    names = self.client.project_names(location.url)
+                except IndexRequestError:
+                    names = []
+                self._project_lists[location.url] = names
+            known.update(names)
+        known.discard(key)
+        near = [name for name in known if abs(len(name) - len(key)) <= 2]  # ratio needs it
+        match = difflib.get_close_matches(key, near, n=1, cutoff=0.8)
+        return f"; did you mean {match[0]}?" if match else ""
 
     # Digests.
 
@@ -713,41 +747,85 @@ def choose_version(
     """The newest version the specifier allows that is not yanked, not a pre-release
     (unless allowed or the specifier names one) and whose requires-python admits the
     target Python."""
+    python = _target_python(python_version)
+    allow_pre = allow_pre or bool(specifier.prereleases)
+    for version, dists in _versions_newest_first(files, key):
+        if version.is_prerelease and not allow_pre:
+            continue
+        if not specifier.contains(version, prereleases=True):
+            continue
+        if any(not dist.yanked and _admits_python(dist, python) for dist in dists):
+            return version
+    return None
+
+
+def why_no_version(
+    files: Iterable[DistFile],
+    key: str,
+    specifier: SpecifierSet,
+    *,
+    allow_pre: bool,
+    python_version: str | None,
+) -> str:
+    """Why :func:`choose_version` found nothing, as a template for ``str.format`` with
+    the project (where) and the requirement: the versions the specifier allows, and what
+    ruled each out, so that the user need not go and look."""
+    python = _target_python(python_version)
+    allow_pre = allow_pre or bool(specifier.prereleases)
+    allowed = [
+        (version, dists)
+        for version, dists in _versions_newest_first(files, key)
+        if specifier.contains(version, prereleases=True)
+    ]
+    if not allowed:
+        return "no version of {} satisfies {}"
+    final = [(v, d) for v, d in allowed if allow_pre or not v.is_prerelease]
+    if not final:
+        pre = _listed([v for v, _ in allowed])
+        return "only pre-releases of {} satisfy {}: " + pre + " (--pre allows them)"
+    unyanked = [(v, d) for v, d in final if not all(dist.yanked for dist in d)]
+    if not unyanked:
+        return "every version of {} that satisfies {} is yanked: " + _listed([v for v, _ in final])
+    return (
+        "no version of {} that satisfies {} supports Python "
+        f"{python} (requires-python): " + _listed([v for v, _ in unyanked])
+    )
+
+
+def _listed(versions: list[Version]) -> str:
+    return ", ".join(str(v) for v in versions[:5]) + (", ..." if len(versions) > 5 else "")
+
+
+def _target_python(python_version: str | None) -> Version:
     import platform
 
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import Version
 
     if python_version:  # "3.12" or "312", as pip's --python-version takes it
-        python = Version("{}.{}".format(*_major_minor(python_version)))
-    else:
-        python = Version(platform.python_version())
-    allow_pre = allow_pre or bool(specifier.prereleases)
+        return Version("{}.{}".format(*_major_minor(python_version)))
+    return Version(platform.python_version())
+
+
+def _versions_newest_first(
+    files: Iterable[DistFile], key: str
+) -> list[tuple[Version, list[DistFile]]]:
     by_version: dict[Version, list[DistFile]] = {}
     for dist in files:
         parsed = parse_version(dist.filename, key)
         if parsed is not None:
             by_version.setdefault(parsed[0], []).append(dist)
-    for version in sorted(by_version, reverse=True):
-        if version.is_prerelease and not allow_pre:
-            continue
-        if not specifier.contains(version, prereleases=True):
-            continue
-        dists = by_version[version]
-        if all(dist.yanked for dist in dists):
-            continue
-        for dist in dists:
-            if dist.yanked:
-                continue
-            try:
-                admitted = dist.requires_python is None or SpecifierSet(
-                    dist.requires_python
-                ).contains(python, prereleases=True)
-            except InvalidSpecifier:
-                admitted = True  # pip ignores a requires-python it cannot parse
-            if admitted:
-                return version
-    return None
+    return sorted(by_version.items(), reverse=True, key=lambda item: item[0])
+
+
+def _admits_python(dist: DistFile, python: Version) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if dist.requires_python is None:
+        return True
+    try:
+        return SpecifierSet(dist.requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return True  # pip ignores a requires-python it cannot parse
 
 
 class Target:
@@ -768,7 +846,7 @@ class Target:
         implementation: str | None = None,
         abis: Iterable[str] = (),
     ) -> None:
-        self.platforms = [_platform_alias(p) for p in platforms]
+        self.platforms = [_platform_alias(_checked_platform(p)) for p in platforms]
         self.python = _major_minor(python_version) if python_version else None
         self.implementation = implementation
         self.abis = list(abis)
@@ -813,6 +891,26 @@ def _major_minor(version: str) -> tuple[int, int]:
         return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except ValueError:
         raise ValueError(f"invalid Python version {version!r}") from None
+
+
+_PLATFORM_TAG_RE = re.compile(
+    r"(?:manylinux(?:1|2010|2014|_\d+_\d+)|musllinux_\d+_\d+|macosx_\d+_\d+|linux"
+    r"|ios_\d+_\d+|android_\d+)_[a-z0-9_]+|win32|win_(?:amd64|arm64|ia64)|any"
+)
+PLATFORM_EXAMPLES = (
+    "manylinux_2_17_x86_64, manylinux2014_aarch64, musllinux_1_2_x86_64, macosx_11_0_arm64, "
+    "win_amd64, win32, linux_x86_64"
+)
+
+
+def _checked_platform(platform: str) -> str:
+    """A wheel platform tag as pip's ``--platform`` takes it, or ValueError saying the forms."""
+    if not _PLATFORM_TAG_RE.fullmatch(platform.lower().replace("-", "_").replace(".", "_")):
+        raise ValueError(
+            f"--platform {platform!r} is not a wheel platform tag; give one like "
+            f"{PLATFORM_EXAMPLES}"
+        )
+    return platform
 
 
 def _platform_alias(platform: str) -> str:
@@ -1022,6 +1120,18 @@ class Outcome:
         self.report = report
 
 
+def _pin_hint(report: Report) -> list[str]:
+    """One line saying that ``--pin`` would pin what this run leaves unpinned."""
+    unpinned = sum(f.code in _FIXED_BY_PINNING for f in report.findings)
+    if not unpinned:
+        return []
+    what = "requirement is" if unpinned == 1 else "requirements are"
+    return [
+        f"{unpinned} {what} not pinned to one version (HP001/HP101): "
+        "`hashpin fix --pin` pins each to the newest version it allows"
+    ]
+
+
 def _keep_inside(
     workspace: Workspace, tasks_by_path: dict[str, list[Task]], notes: list[str]
 ) -> None:
@@ -1108,6 +1218,8 @@ def run(
             order.setdefault(source.key, locations)
     notes: list[str] = []
     tasks_by_path = plan(workspace, report, options, lambda s: order[s.key], pins, notes)
+    if not options.pin:
+        notes.extend(_pin_hint(report))
     if not options.includes_anywhere:
         _keep_inside(workspace, tasks_by_path, notes)
     resolver.resolve([task for tasks in tasks_by_path.values() for task in tasks], options)
@@ -1157,4 +1269,7 @@ def run(
     final = check(after, settings, is_dir=os.path.isdir)
     for path in [path for path in final.files if excluded(path)]:
         del final.files[path]
+    for result in results:  # left unchanged after a failure: nothing there is fixable yet
+        for finding in final.files.get(result.path, []) if result.errors else []:
+            finding.fixable = False
     return Outcome(results, notes, final)

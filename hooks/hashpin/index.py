@@ -26,6 +26,7 @@ from .simple import (
     normalize_project_name,
     open_regular_file,
     parse_page,
+    parse_project_list,
     project_page_url,
     single_file_page,
     url_filename,
@@ -227,6 +228,26 @@ class IndexClient:
             fetched_at=fetched_at,
             max_age=max_age(response),
         )
+
+    def project_names(self, index_url: str) -> list[str]:
+        """Every project the index lists on its root page (normalized names)."""
+        if index_url[:5].lower() == "file:":
+            import os
+
+            root = file_url_to_path(index_url)
+            try:
+                return [normalize_project_name(name) for name in os.listdir(root)]
+            except OSError as exc:
+                raise IndexRequestError(index_url, f"cannot list: {exc}", kind="io") from None
+
+        def consume(response: Response) -> list[str]:
+            body = read_capped(response, self.max_page_bytes)
+            content_type = response.headers.get_content_type()
+            charset = response.headers.get_content_charset() or "utf-8"
+            return parse_project_list(body, content_type, charset, response.url)
+
+        headers = {"Accept": PAGE_ACCEPT, "Accept-Encoding": "gzip"}
+        return self.transport.get(index_url, headers, consume, not_found="no project list")
 
     # -- find-links -------------------------------------------------------------------------
 

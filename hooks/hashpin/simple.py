@@ -396,6 +396,28 @@ def parse_page(
     )
 
 
+def parse_project_list(body: bytes, content_type: str, charset: str, page_url: str) -> list[str]:
+    """The normalized project names of an index's root page (PEP 691 or PEP 503)."""
+    import json
+
+    if content_type.endswith("json"):
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise IndexRequestError(
+                page_url, "malformed JSON project list", kind="malformed"
+            ) from None
+        projects = data.get("projects") if isinstance(data, dict) else None
+        names = [p.get("name") for p in projects or () if isinstance(p, dict)]
+        return [normalize_project_name(name) for name in names if isinstance(name, str)]
+    try:
+        text = body.decode(charset, errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    hrefs = (attributes.get("href") or "" for tag, attributes in _start_tags(text) if tag == "a")
+    return [normalize_project_name(href.rstrip("/").rsplit("/", 1)[-1]) for href in hrefs if href]
+
+
 def _check_api_version(version: object, page_url: str) -> None:
     """PEP 629: a major version this client does not know must not be guessed at."""
     if version is None:
