@@ -38,6 +38,7 @@ class Dist:
     data: bytes
     project: str
     version: str
+    metadata: bytes = b""  # its METADATA (PKG-INFO for an sdist), as a PEP 658 file serves it
 
     @property
     def sha256(self) -> str:
@@ -63,11 +64,23 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _metadata(name: str, version: str, requires_python: str | None) -> str:
-    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+def _metadata(
+    name: str,
+    version: str,
+    requires_python: str | None,
+    requires_dist: Iterable[str] = (),
+    provides_extra: Iterable[str] = (),
+    *,
+    metadata_version: str = "2.1",
+    dynamic: Iterable[str] = (),
+) -> str:
+    lines = [f"Metadata-Version: {metadata_version}", f"Name: {name}", f"Version: {version}"]
     lines.append(f"Summary: test distribution {name}")
     if requires_python is not None:
         lines.append(f"Requires-Python: {requires_python}")
+    lines += [f"Dynamic: {field}" for field in dynamic]
+    lines += [f"Provides-Extra: {extra}" for extra in provides_extra]
+    lines += [f"Requires-Dist: {requirement}" for requirement in requires_dist]
     return "\n".join(lines) + "\n\n"
 
 
@@ -89,11 +102,14 @@ def make_wheel(
     tag: str = "py3-none-any",
     *,
     requires_python: str | None = None,
+    requires_dist: Iterable[str] = (),
+    provides_extra: Iterable[str] = (),
 ) -> Dist:
     """A wheel with one module ``<escaped name>/__init__.py`` holding ``__version__``.
 
     ``tag`` may be a compressed tag set such as ``py2.py3-none-any``; each expanded tag
     gets its own ``Tag:`` line in WHEEL. Root-Is-Purelib is true only for ``*-none-any``.
+    ``requires_dist`` and ``provides_extra`` go into METADATA as written.
     """
     version = str(Version(version))
     dist_name = escape_name(name)
@@ -103,16 +119,17 @@ def make_wheel(
     wheel_text = "Wheel-Version: 1.0\nGenerator: distmaker\n"
     wheel_text += f"Root-Is-Purelib: {'true' if purelib else 'false'}\n"
     wheel_text += "".join(f"Tag: {t}\n" for t in tags)
+    metadata = _metadata(name, version, requires_python, requires_dist, provides_extra).encode()
     members = [
         (f"{dist_name}/__init__.py", f'__version__ = "{version}"\n'.encode()),
-        (f"{dist_info}/METADATA", _metadata(name, version, requires_python).encode()),
+        (f"{dist_info}/METADATA", metadata),
         (f"{dist_info}/WHEEL", wheel_text.encode()),
     ]
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in members)
     record += f"{dist_info}/RECORD,,\n"
     members.append((f"{dist_info}/RECORD", record.encode()))
     filename = f"{dist_name}-{version}-{tag}.whl"
-    return Dist(filename, _zip_bytes(members), name, version)
+    return Dist(filename, _zip_bytes(members), name, version, metadata)
 
 
 # The in-tree build backend shipped inside every sdist. It only needs the stdlib, so pip can
@@ -168,8 +185,20 @@ def build_sdist(sdist_directory, config_settings=None):
 '''
 
 
-def make_sdist(name: str, version: str, *, requires_python: str | None = None) -> Dist:
-    """A ``.tar.gz`` sdist (PEP 625 name) with PKG-INFO, pyproject.toml and one module."""
+def make_sdist(
+    name: str,
+    version: str,
+    *,
+    requires_python: str | None = None,
+    requires_dist: Iterable[str] = (),
+    metadata_version: str = "2.1",
+    dynamic: Iterable[str] = (),
+) -> Dist:
+    """A ``.tar.gz`` sdist (PEP 625 name) with PKG-INFO, pyproject.toml and one module.
+
+    PKG-INFO says ``metadata_version``; from 2.2 on, its Requires-Dist can be relied on
+    unless ``dynamic`` names it (PEP 643).
+    """
     version = str(Version(version))
     dist_name = escape_name(name)
     base = f"{dist_name}-{version}"
@@ -183,8 +212,16 @@ def make_sdist(name: str, version: str, *, requires_python: str | None = None) -
         f'name = "{name}"\n'
         f'version = "{version}"\n'
     )
+    pkg_info = _metadata(
+        name,
+        version,
+        requires_python,
+        requires_dist,
+        metadata_version=metadata_version,
+        dynamic=dynamic,
+    ).encode()
     members = [
-        ("PKG-INFO", _metadata(name, version, requires_python).encode()),
+        ("PKG-INFO", pkg_info),
         ("pyproject.toml", pyproject.encode()),
         (
             "distmaker_backend.py",
@@ -210,4 +247,4 @@ def make_sdist(name: str, version: str, *, requires_python: str | None = None) -
     # filename="" and a fixed mtime keep the gzip header identical on every run.
     with gzip.GzipFile(filename="", mode="wb", fileobj=gz_buffer, mtime=_TAR_MTIME) as gz:
         gz.write(tar_buffer.getvalue())
-    return Dist(f"{base}.tar.gz", gz_buffer.getvalue(), name, version)
+    return Dist(f"{base}.tar.gz", gz_buffer.getvalue(), name, version, pkg_info)

@@ -124,7 +124,7 @@ class ServedFile:
     dist: Dist
     yanked: bool | str = False  # a string is the yank reason
     requires_python: str | None = None
-    core_metadata: bool = False  # advertise a PEP 658 .metadata file (not served)
+    core_metadata: bool = False  # advertise and serve its PEP 658 .metadata file
 
 
 @dataclass
@@ -170,6 +170,8 @@ class IndexServer:
         self.delay = 0.0  # seconds to sit on every request before answering
         self.validators = True  # send ETag/Last-Modified and honour conditional requests
         self.cache_control: str | None = None  # a Cache-Control header for pages (and 304s)
+        self.ranges = True  # answer Range requests for files with 206
+        self.metadata_lies = False  # advertise a wrong digest for every PEP 658 file
         self.last_modified = "Wed, 01 Jan 2025 00:00:00 GMT"
         self.gzip_pages = False  # gzip pages when the client accepts gzip
         self.streams: dict[str, int] = {}  # filename -> size of a zero-filled streamed body
@@ -307,6 +309,11 @@ class IndexServer:
             return {"sha256": _LIE_DIGEST}
         return {}
 
+    def _metadata_digest(self, served: ServedFile) -> str:
+        if self.metadata_lies:
+            return _LIE_DIGEST
+        return hashlib.sha256(served.dist.metadata or b"meta").hexdigest()
+
     def _file_href(self, filename: str, *, depth: int) -> str:
         if self.base_href is not None:
             return quote(filename)
@@ -328,7 +335,7 @@ class IndexServer:
             if served.yanked:
                 entry["yanked"] = served.yanked
             if served.core_metadata:
-                entry["core-metadata"] = {"sha256": hashlib.sha256(b"meta").hexdigest()}
+                entry["core-metadata"] = {"sha256": self._metadata_digest(served)}
             files.append(entry)
         versions = sorted({s.dist.version for s in self.projects[project]})
         page = {
@@ -361,7 +368,7 @@ class IndexServer:
             elif served.yanked:
                 attrs += f' data-yanked="{html.escape(served.yanked)}"'
             if served.core_metadata:
-                attrs += f' data-core-metadata="sha256={hashlib.sha256(b"meta").hexdigest()}"'
+                attrs += f' data-core-metadata="sha256={self._metadata_digest(served)}"'
             lines.append(f"<a {attrs}>{html.escape(served.dist.filename)}</a><br/>")
         lines.append("</body></html>")
         return "\n".join(lines).encode()
@@ -552,11 +559,25 @@ class _Handler(BaseHTTPRequestHandler):
                 declared = size
             self._stream_zeros(size, declared)
             return
+        if filename.endswith(".metadata"):
+            served = index.find_file(filename[: -len(".metadata")])
+            if served is None or not served.core_metadata:
+                self._send(404, b"no such file\n", "text/plain")
+                return
+            self._send(200, served.dist.metadata, "text/plain")
+            return
         served = index.find_file(filename)
         if served is None:
             self._send(404, b"no such file\n", "text/plain")
             return
-        self._send(200, served.dist.data, "application/octet-stream")
+        data = served.dist.data
+        wanted = _byte_range(self.headers.get("Range"), len(data)) if index.ranges else None
+        if wanted is None:
+            self._send(200, data, "application/octet-stream")
+            return
+        start, end = wanted
+        content_range = {"Content-Range": f"bytes {start}-{end - 1}/{len(data)}"}
+        self._send(206, data[start:end], "application/octet-stream", content_range)
 
     def _stream_zeros(self, size: int, declared_length: int | None) -> None:
         self.send_response(200)
@@ -587,6 +608,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``bytes=a-b`` or ``bytes=-n`` as (start, end) within ``size``; None for no range."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (header or "").strip())
+    if match is None or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if not first:
+        return max(size - int(last), 0), size
+    return int(first), min(int(last) + 1 if last else size, size)
 
 
 def _not_modified(headers: dict[str, str], etag: str, last_modified: str) -> bool:

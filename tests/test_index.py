@@ -154,7 +154,7 @@ def test_project_page_in_each_format(
     assert wheel.core_metadata is None
     linux = files[FOO_LINUX.filename]
     assert linux.requires_python == ">=3.8,<4"  # HTML-escaped on the wire
-    assert linux.core_metadata == {"sha256": hashlib.sha256(b"meta").hexdigest()}
+    assert linux.core_metadata == {"sha256": hashlib.sha256(FOO_LINUX.metadata).hexdigest()}
     windows = files[FOO_WINDOWS.filename]
     assert (windows.yanked, windows.yanked_reason) == (True, "broken build <b>")
     old = files[FOO_OLD.filename]

@@ -4,38 +4,26 @@ Files on an index never change once uploaded, so a digest computed from a file's
 kept for good, keyed by the file's URL and the algorithm. Project pages do change (new
 uploads), so they are kept with their ETag / Last-Modified and revalidated, never trusted.
 
-Several processes may share the folder (pre-commit runs hooks in parallel): every entry
-is written to a temporary file and renamed into place, so a reader sees a whole entry or
-none, and an unreadable entry is treated as a miss.
+Entries are read and written as ``cachedir`` does it: whole or not at all, and a
+damaged one is a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import sys
-import tempfile
 
+from .cachedir import default_cache_dir, read_entry, write_entry
 from .digests import is_digest
 from .index import ProjectPage, normalize_project_name, redact_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from .metadata import CoreMetadata
+
+__all__ = ["Cache", "default_cache_dir"]
 
 _LAYOUT = "v1"
-
-
-def default_cache_dir() -> str:
-    """The user's cache folder for hashpin, as platform conventions place it."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
-        return os.path.join(base, "hashpin", "Cache")
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/hashpin")
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "hashpin")
 
 
 class Cache:
@@ -47,7 +35,7 @@ class Cache:
         self.root = None if root is None else os.path.join(root, _LAYOUT)
 
     def load_page(self, index_url: str, project: str) -> ProjectPage | None:
-        data = self._load(self._page_path(index_url, project))
+        data = read_entry(self._page_path(index_url, project))
         if data is None:
             return None
         try:
@@ -56,7 +44,7 @@ class Cache:
             return None
 
     def store_page(self, index_url: str, project: str, page: ProjectPage) -> None:
-        self._store(self._page_path(index_url, project), page.to_dict())
+        write_entry(self._page_path(index_url, project), page.to_dict())
 
     def project_names(self, limit: int = 20_000) -> set[str]:
         """The projects of the cached pages (at most ``limit`` of them read): for hints."""
@@ -67,14 +55,14 @@ class Cache:
             for name in files:
                 if len(names) >= limit:
                     return names
-                data = self._load(os.path.join(folder, name)) if name.endswith(".json") else None
+                data = read_entry(os.path.join(folder, name)) if name.endswith(".json") else None
                 project = data.get("project") if data else None
                 if isinstance(project, str):
                     names.add(project)
         return names
 
     def load_digest(self, url: str, algorithm: str) -> str | None:
-        data = self._load(self._digest_path(url, algorithm))
+        data = read_entry(self._digest_path(url, algorithm))
         if data is None or data.get("url") != url or data.get("algorithm") != algorithm:
             return None
         digest = data.get("digest")
@@ -83,7 +71,24 @@ class Cache:
 
     def store_digest(self, url: str, algorithm: str, digest: str) -> None:
         entry = {"url": url, "algorithm": algorithm, "digest": digest}
-        self._store(self._digest_path(url, algorithm), entry)
+        write_entry(self._digest_path(url, algorithm), entry)
+
+    def load_metadata(self, url: str, digest: str) -> CoreMetadata | None:
+        """The core metadata of the file with this URL and digest, if kept."""
+        from .metadata import CoreMetadata
+
+        data = read_entry(self._path("metadata", f"{digest} {url}"))
+        if data is None or data.get("url") != url or data.get("digest") != digest:
+            return None
+        fields = data.get("metadata")
+        return CoreMetadata.from_dict(fields) if isinstance(fields, dict) else None
+
+    def store_metadata(self, url: str, digest: str, metadata: CoreMetadata) -> None:
+        """Keep it for good: a file with this digest always has this metadata."""
+        if url[:5].lower() == "file:":
+            return
+        entry = {"url": url, "digest": digest, "metadata": metadata.to_dict()}
+        write_entry(self._path("metadata", f"{digest} {url}"), entry)
 
     def _page_path(self, index_url: str, project: str) -> str | None:
         # Keyed without the password, so that a rotated token keeps its cache.
@@ -103,33 +108,3 @@ class Cache:
             return None
         name = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return os.path.join(self.root, kind, name[:2], name + ".json")
-
-    @staticmethod
-    def _load(path: str | None) -> dict[str, object] | None:
-        if path is None:
-            return None
-        try:
-            with open(path, encoding="utf-8") as stream:
-                data = json.load(stream)
-        except (OSError, ValueError, RecursionError):  # deeply nested JSON recurses
-            return None
-        return data if isinstance(data, dict) else None
-
-    @staticmethod
-    def _store(path: str | None, data: Mapping[str, object]) -> None:
-        """Write one entry atomically; a cache that cannot be written is only slower."""
-        if path is None:
-            return
-        folder = os.path.dirname(path)
-        try:
-            os.makedirs(folder, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(data, stream, separators=(",", ":"))
-                os.replace(temporary, path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
-        except OSError:
-            pass

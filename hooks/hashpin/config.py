@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-from .rules import ERROR, WARNING, resolve_rule
-
 TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -129,6 +127,8 @@ def _string_list(value: object, where: str) -> list[str]:
 
 
 def rule_codes(items: Iterable[str], where: str) -> list[str]:
+    from .rules import resolve_rule  # the rule table only when rules are named
+
     codes = []
     for item in items:
         rule = resolve_rule(item.strip())
@@ -139,6 +139,8 @@ def rule_codes(items: Iterable[str], where: str) -> list[str]:
 
 
 def parse_severities(pairs: Iterable[tuple[str, object]], where: str) -> dict[str, str]:
+    from .rules import ERROR, WARNING, resolve_rule
+
     severities = {}
     for name, level in pairs:
         rule = resolve_rule(name.strip())

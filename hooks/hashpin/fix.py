@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from .workspace import Source, Workspace
 
     _T = TypeVar("_T")
+    Listings = Mapping[tuple[Location, str], list[DistFile] | IndexRequestError]
 
 FIRST_INDEX = "first-index"  # the other strategy, "unsafe-best-match", merges every source
 HASH_ALGORITHMS = WRITABLE_ALGORITHMS  # what pip accepts; md5/sha1 never written
@@ -274,6 +275,29 @@ def _task_for(
 # -- resolve ----------------------------------------------------------------------------------
 
 
+class Supplier:
+    """Where a project's files come from: the files, the source(s) named for messages, and
+    a hint for when the version asked for is not among them."""
+
+    __slots__ = ("files", "hint", "where")
+
+    def __init__(self, files: list[DistFile], where: str, hint: str) -> None:
+        self.files = files
+        self.where = where
+        self.hint = hint
+
+
+class NoSupplier:
+    """No source supplies the project: ``known`` when every source said it has none (the
+    name is unknown), not when one failed or listed nothing."""
+
+    __slots__ = ("known", "reason")
+
+    def __init__(self, reason: str, *, known: bool) -> None:
+        self.reason = reason
+        self.known = known
+
+
 class Resolver:
     """Fetches what tasks need: project pages (revalidated through the cache) and digests.
 
@@ -329,7 +353,9 @@ class Resolver:
 
     def resolve(self, tasks: list[Task], options: FixOptions) -> None:
         named = [task for task in tasks if task.action in (HASH, PIN)]
-        listings = self._fetch_listings(named)
+        listings = self.fetch_listings(
+            {(loc, task.key) for task in named for loc in task.locations}
+        )
         files_by_task: dict[int, list[DistFile]] = {}
         for task in named:
             files = self._choose_files(task, listings, options)
@@ -360,14 +386,11 @@ class Resolver:
 
     # Project listings, per (location, project).
 
-    def _fetch_listings(
-        self, tasks: list[Task]
-    ) -> dict[tuple[Location, str], list[DistFile] | IndexRequestError]:
+    def fetch_listings(self, wanted: set[tuple[Location, str]]) -> Listings:
         """Each project's files on each of its locations (one request per page), concurrently."""
         from collections import Counter
         from concurrent.futures import Future, as_completed
 
-        wanted = {(location, task.key) for task in tasks for location in task.locations}
         remaining = Counter(key for _, key in wanted)
         listings: dict[tuple[Location, str], list[DistFile] | IndexRequestError] = {}
         if not wanted:
@@ -396,6 +419,55 @@ class Resolver:
                     done = sum(1 for count in remaining.values() if count == 0)
                     self.progress(done, len(remaining))
         return listings
+
+    def supplier_of(
+        self, key: str, locations: list[Location], listings: Listings, strategy: str
+    ) -> Supplier | NoSupplier:
+        """The files of ``key`` on the source(s) that supply it, as ``strategy`` says.
+
+        An index that answers for the project has it, even with no files: a later source
+        is not asked (dependency confusion). A find-links listing has the project only if
+        it lists one of its files. An earlier source failing fails the project, rather than
+        hand it to a later one.
+        """
+        found: list[tuple[Location, list[DistFile]]] = []
+        for location in locations:
+            outcome = listings[(location, key)]
+            if isinstance(outcome, IndexRequestError):
+                if outcome.kind == "not-found":
+                    continue
+                return NoSupplier(str(outcome), known=False)
+            if outcome or location.kind != FIND_LINKS:
+                found.append((location, outcome))
+        if not found:
+            searched = ", ".join(redact_url(location.url) for location in locations)
+            return NoSupplier(
+                f"no index or find-links source has {key} (searched {searched})"
+                + self._did_you_mean(key, locations),
+                known=True,
+            )
+        hint = ""
+        if strategy == FIRST_INDEX:
+            if len(found) > 1:
+                hint = (
+                    f" (the first source that has {key}; other sources are not asked "
+                    "unless --index-strategy unsafe-best-match)"
+                )
+                others = ", ".join(redact_url(location.url) for location, _ in found[1:])
+                self.note(
+                    f"warning: {key} is also on {others}; using only "
+                    f"{redact_url(found[0][0].url)}, the first source that has it"
+                )
+            found = found[:1]
+        files = [dist for _, listed in found for dist in listed]
+        where = " and ".join(redact_url(location.url) for location, _ in found)
+        if not files:
+            return NoSupplier(
+                f"{where} lists {key} with no files; later sources are not asked, "
+                "so that they cannot supply a project this one claims",
+                known=False,
+            )
+        return Supplier(files, where, hint)
 
     def _project_files(self, index_url: str, key: str) -> list[DistFile]:
         return self._project_page(index_url, key).files
@@ -443,48 +515,11 @@ class Resolver:
         options: FixOptions,
     ) -> list[DistFile] | None:
         """The files of the task's version on the location that supplies its project."""
-        found: list[tuple[Location, list[DistFile]]] = []
-        for location in task.locations:
-            outcome = listings[(location, task.key)]
-            if isinstance(outcome, IndexRequestError):
-                if outcome.kind == "not-found":
-                    continue
-                # An earlier index failing must not hand the project to a later one.
-                task.fail(str(outcome))
-                return None
-            # An index that answers for the project has it, even with no files: a later
-            # source is not asked (dependency confusion). A find-links listing only has
-            # the project if it lists one of its files.
-            if outcome or location.kind != FIND_LINKS:
-                found.append((location, outcome))
-        if not found:
-            searched = ", ".join(redact_url(location.url) for location in task.locations)
-            task.fail(
-                f"no index or find-links source has {task.label} (searched {searched})"
-                + self._did_you_mean(task.key, task.locations)
-            )
+        supplier = self.supplier_of(task.key, task.locations, listings, options.strategy)
+        if isinstance(supplier, NoSupplier):
+            task.fail(supplier.reason.replace(f"has {task.key} ", f"has {task.label} ", 1))
             return None
-        hint = ""
-        if options.strategy == FIRST_INDEX:
-            if len(found) > 1:
-                hint = (
-                    f" (the first source that has {task.key}; other sources are not asked "
-                    "unless --index-strategy unsafe-best-match)"
-                )
-                others = ", ".join(redact_url(location.url) for location, _ in found[1:])
-                self.note(
-                    f"warning: {task.key} is also on {others}; using only "
-                    f"{redact_url(found[0][0].url)}, the first source that has it"
-                )
-            found = found[:1]
-        files = [dist for _, listed in found for dist in listed]
-        where = " and ".join(redact_url(location.url) for location, _ in found)
-        if not files:
-            task.fail(
-                f"{where} lists {task.key} with no files; later sources are not asked, "
-                "so that they cannot supply a project this one claims"
-            )
-            return None
+        files, where, hint = supplier.files, supplier.where, supplier.hint
         if task.action == PIN:
             chosen = choose_version(
                 files,
@@ -1120,6 +1155,22 @@ class Outcome:
         self.report = report
 
 
+def search_orders(workspace: Workspace, base: IndexSettings) -> dict[str, list[Location]]:
+    """Where each file's projects come from: the options of every file of its ``pip
+    install -r`` (its root's walk), over ``base``, as pip applies them."""
+    import os
+
+    order: dict[str, list[Location]] = {}
+    for root in workspace.roots:
+        walk = workspace.walk(root)
+        locations = base.search_order(
+            (os.path.dirname(s.path), s.file.lines) for s in walk if s.file is not None
+        )
+        for source in walk:
+            order.setdefault(source.key, locations)
+    return order
+
+
 def _pin_hint(report: Report) -> list[str]:
     """One line saying that ``--pin`` would pin what this run leaves unpinned."""
     unpinned = sum(f.code in _FIXED_BY_PINNING for f in report.findings)
@@ -1208,14 +1259,7 @@ def run(
         for key, entry in collect_constraints(workspace).items()
         if entry.version is not None
     }
-    order: dict[str, list[Location]] = {}
-    for root in workspace.roots:
-        walk = workspace.walk(root)
-        locations = base.search_order(
-            (os.path.dirname(s.path), s.file.lines) for s in walk if s.file is not None
-        )
-        for source in walk:
-            order.setdefault(source.key, locations)
+    order = search_orders(workspace, base)
     notes: list[str] = []
     tasks_by_path = plan(workspace, report, options, lambda s: order[s.key], pins, notes)
     if not options.pin:

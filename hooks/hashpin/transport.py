@@ -197,14 +197,20 @@ class Transport:
         *,
         not_found: str,
         accept_not_modified: bool = False,
+        accept_partial: bool = False,
     ) -> _T:
-        """GET with retries around redirects and ``consume`` (which reads the body)."""
+        """GET with retries around redirects and ``consume`` (which reads the body).
+
+        ``consume`` gets a 200, and also a 304 or a 206 when the request may get one.
+        """
 
         url = self._adopt_credentials(url)
         attempts = self.retries + 1
         for attempt in range(attempts):
             try:
-                return self._attempt(url, headers, consume, not_found, accept_not_modified)
+                return self._attempt(
+                    url, headers, consume, not_found, accept_not_modified, accept_partial
+                )
             except Retryable as failure:
                 if attempt + 1 >= attempts:
                     reason = failure.reason
@@ -232,8 +238,9 @@ class Transport:
         consume: Callable[[Response], _T],
         not_found: str,
         accept_not_modified: bool,
+        accept_partial: bool,
     ) -> _T:
-        """One try: follow redirects (bounded) and hand a 200 (or expected 304) to consume."""
+        """One try: follow redirects (bounded) and hand a 200 (or expected 304/206) to consume."""
         from urllib.parse import urljoin
 
         requested_origin = origin(url)
@@ -264,7 +271,11 @@ class Transport:
                     self.note(f"{redact_url(current)}: redirected to {redact_url(target)}")
                     current = target
                     continue
-                if status == 200 or (status == 304 and accept_not_modified):
+                if (
+                    status == 200
+                    or (status == 304 and accept_not_modified)
+                    or (status == 206 and accept_partial)
+                ):
                     return consume(response)
                 raise _status_failure(
                     current,
