@@ -1,13 +1,14 @@
-"""Every test gets its own user cache folder: no test reads what another wrote, and none
-writes into the cache of the person running the suite."""
+"""Every test gets its own user cache folder, outside the folder it works in: no test
+reads what another wrote, none writes into the cache of the person running the suite, and
+a test that a command writes nothing in its folder still holds."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def private_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+def private_user_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))

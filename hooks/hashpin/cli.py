@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .rules import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-DEFAULT_GLOBS = ("requirements*.txt", "requirements/*.txt")
+STDIN = "-"  # workspace.STDIN, without importing the parser
 
 
 def _comma_list(value: str) -> list[str]:
@@ -71,10 +71,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     if command in (None, "check"):
-        check.add_argument("paths", nargs="*", metavar="PATH", help="files to check")
+        check.add_argument(
+            "paths", nargs="*", metavar="PATH",
+            help="files, folders to search, or - for standard input (default: .)",
+        )  # fmt: skip
         _add_check_options(check)
+        cache = check.add_argument_group(
+            "cache of results (an unchanged input is not checked again)"
+        )
+        cache.add_argument("--cache-dir", metavar="DIR", help="default: the user cache folder")
+        cache.add_argument("--no-cache", action="store_true", help="neither read nor write it")
     if command in (None, "fix"):
-        fix.add_argument("paths", nargs="*", metavar="PATH", help="files to fix")
+        fix.add_argument(
+            "paths", nargs="*", metavar="PATH", help="files, or folders to search (default: .)"
+        )
         _add_fix_options(fix)
         _add_check_options(fix)
     return parser
@@ -195,15 +205,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.disable()
     try:
         arguments = sys.argv[1:] if argv is None else list(argv)
+        _searched.clear()  # main may run more than once in a process (the tests)
         command = arguments[0] if arguments and arguments[0] in ("check", "fix") else None
         args = build_parser(command).parse_args(arguments)
+        if args.command == "check":
+            return _check(args, arguments)
         if args.command == "fix":
             if argv is None:  # a process of its own: SIGTERM ends it as cleanly as Ctrl-C
                 from .signals import install
 
                 install()
             return _fix(args)
-        return _check(args)
+        raise AssertionError(args.command)
     except BrokenPipeError:  # `hashpin check ... | head` must not print a traceback
         sys.stderr.close()
         return EXIT_FINDINGS
@@ -235,38 +248,152 @@ def _load_settings(args: argparse.Namespace) -> tuple[Settings, Config, list[str
     except config_module.ConfigError as exc:
         raise _UsageError(str(exc)) from None
     config.exclude.extend(args.exclude)
-    paths = list(args.paths) or _default_paths()
-    if not paths:
-        raise _UsageError("no files given and no requirements*.txt or requirements/*.txt here")
-    paths = [path for path in paths if not config.excluded(path)]
+    paths = _inputs(args.paths, args.command)
+    paths = [path for path in paths if path == STDIN or not config.excluded(path)]
     return Settings(select, ignore, severity), config, paths
 
 
-def _check(args: argparse.Namespace) -> int:
+def _inputs(given: Sequence[str], command: str) -> list[str]:
+    """The files to work on: each path given, a folder replaced by the requirements files
+    found in it (discover.py); the current folder when none is given.
+
+    A file given that clearly is something else (pyproject.toml) is a usage error, and so
+    is ``-`` for ``fix``, which could not write standard input back. A file given costs a
+    stat and a look at its first bytes: only a folder starts a search.
+    """
+    from .workspace import refusal
+
+    if not given:
+        found = _search(os.curdir)
+        if not found:
+            from .discover import describe
+
+            raise _UsageError(f"no files given, and no requirements files here ({describe()})")
+        return found
+    paths: list[str] = []
+    folders: list[str] = []
+    for path in given:
+        if path == STDIN:
+            if command == "fix":
+                raise _UsageError(
+                    "fix cannot write back to standard input ('-'); give it the files "
+                    "(hashpin check - reads standard input)"
+                )
+            paths.append(path)
+        elif _is_folder(path):
+            folders.append(path)
+            paths.extend(_search(path))
+        else:
+            problem = refusal(path)
+            if problem is not None:
+                raise _UsageError(problem)
+            paths.append(path)
+    if not paths:
+        from .discover import describe
+
+        raise _UsageError(f"no requirements files in {', '.join(folders)} ({describe()})")
+    return paths
+
+
+def _is_folder(path: str) -> bool:
+    """A folder to search; one named like a file (``requirements.txt/``) was meant as a
+    file, and is reported as the folder it is."""
+    if not os.path.isdir(path):
+        return False
+    from .discover import is_requirements_name
+
+    return not is_requirements_name(os.path.abspath(path).replace(os.sep, "/"))
+
+
+_searched: dict[str, list[str]] = {}  # a folder is searched once per run, warnings said once
+
+
+def _search(folder: str) -> list[str]:
+    found = _searched.get(folder)
+    if found is not None:
+        return found
+    from .discover import SearchError, find
+
+    def warn(message: str) -> None:
+        print(f"hashpin: warning: {message}", file=sys.stderr)
+
+    try:
+        found = _searched[folder] = find(folder, warn)
+    except SearchError as exc:
+        raise _UsageError(str(exc)) from None
+    return found
+
+
+def _discovered(given: Sequence[str]) -> list[str] | None:
+    """What the folders among ``given`` (``.`` if none) hold now, for the result cache's
+    key; None when the run cannot be cached (standard input, or a folder that cannot be
+    searched: the check says why)."""
+    if STDIN in given:
+        return None
+    try:
+        if not given:
+            return _search(os.curdir)
+        return [found for path in given if _is_folder(path) for found in _search(path)]
+    except _UsageError:
+        return None
+
+
+def _check(args: argparse.Namespace, arguments: list[str]) -> int:
+    from .cachedir import default_cache_dir
+    from .resultcache import Inputs, ResultCache, code_version, invocation_key
+
+    results = ResultCache(None if args.no_cache else (args.cache_dir or default_cache_dir()))
+    key = ""
+    default = _discovered(args.paths) if results.root is not None else None
+    if default is None:  # standard input has no bytes to compare later: never cached
+        results = ResultCache(None)
+    if results.root is not None and default is not None:
+        from .config import find_pyproject
+
+        config_path = None if args.isolated else (args.config or find_pyproject("."))
+        # what was found is part of the key
+        key = invocation_key(
+            [*arguments, "\0", *default], os.getcwd(), config_path, code=code_version()
+        )
+        stored = results.load(key, os.environ)
+        if stored is not None:
+            sys.stdout.write(stored[0])
+            return stored[1]
     from .report import render
     from .rules import ERROR, check
-    from .workspace import load
+    from .workspace import STDIN_NAME, load
 
     try:
         settings, config, paths = _load_settings(args)
+        stdin = _read_stdin() if STDIN in paths else None
     except _UsageError as exc:
         print(f"hashpin: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     workspace = load(
-        paths, constraint_paths=[*config.constraint_files(), *args.constraints], env=os.environ
+        paths,
+        constraint_paths=[*config.constraint_files(), *args.constraints],
+        env=os.environ,
+        stdin=stdin,
     )
-    report = check(workspace, settings, is_dir=os.path.isdir)
-    for path in [path for path in report.files if config.excluded(path)]:
+    inputs = Inputs()
+    report = check(workspace, settings, is_dir=inputs.is_dir)
+    for path in [p for p in report.files if p != STDIN_NAME and config.excluded(p)]:
         del report.files[path]
-    sys.stdout.write(render(report, args.format))
-    return EXIT_FINDINGS if report.count(ERROR) else EXIT_OK
+    output = render(report, args.format)
+    sys.stdout.write(output)
+    status = EXIT_FINDINGS if report.count(ERROR) else EXIT_OK
+    if results.root is not None:
+        inputs.record(workspace, os.environ)
+        results.store(key, inputs, output, status)
+    return status
 
 
 def _fix(args: argparse.Namespace) -> int:
     import difflib
 
     from . import locations
-    from .cache import Cache, default_cache_dir
+    from .cache import Cache
+    from .cachedir import default_cache_dir
     from .fix import FixOptions, Resolver, Target, run
     from .index import IndexClient
     from .report import render
@@ -390,12 +517,21 @@ def _locate(error: LocationError, paths: list[str], constraint_paths: list[str])
     return f"{error.folder}: line {error.line}: {error}"  # the file changed meanwhile
 
 
+def _read_stdin() -> bytes:
+    """Standard input, once, for ``-``; refused like a file when it clearly is not one."""
+    from .workspace import HEAD_BYTES, STDIN_NAME, TooLarge, read_stdin, refusal
+
+    try:
+        data = read_stdin()
+    except (TooLarge, OSError, ValueError) as exc:  # ValueError: read from a closed stream
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise _UsageError(f"cannot read standard input: {reason}") from None
+    problem = refusal(STDIN_NAME, data[:HEAD_BYTES])
+    if problem is not None:
+        raise _UsageError(problem)
+    return data
+
+
 def _progress(done: int, total: int) -> None:
     sys.stderr.write(f"\rhashpin: fetched {done}/{total} projects")
     sys.stderr.flush()
-
-
-def _default_paths() -> list[str]:
-    from glob import glob
-
-    return sorted({path for pattern in DEFAULT_GLOBS for path in glob(pattern)})

@@ -41,7 +41,7 @@ def text(report: Report) -> str:
 
 
 def _finding_object(finding: Finding) -> dict[str, object]:
-    return {
+    fields: dict[str, object] = {
         "line": finding.line,
         "column": finding.column,
         "end_line": finding.end_line,
@@ -52,6 +52,18 @@ def _finding_object(finding: Finding) -> dict[str, object]:
         "message": finding.message,
         "fixable": finding.fixable,
     }
+    fields.update(_online_fields(finding))
+    return fields
+
+
+def _online_fields(finding: Finding) -> dict[str, object]:
+    """``targets`` (and ``required_by``) of an online finding; nothing for the others."""
+    fields: dict[str, object] = {}
+    for name in ("targets", "required_by"):
+        value = getattr(finding, name, None)
+        if value is not None:
+            fields[name] = value
+    return fields
 
 
 def json_report(report: Report) -> str:
@@ -110,6 +122,7 @@ def sarif(report: Report) -> str:
             "ruleIndex": index[f.code],
             "level": "error" if f.severity == ERROR else "warning",
             "message": {"text": f.message},
+            **({"properties": _online_fields(f)} if _online_fields(f) else {}),
             "locations": [
                 {
                     "physicalLocation": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 
 from .reqfile import DecodeError, File, decode, parse_text
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+STDIN = "-"  # the path that means standard input, as for linters
+STDIN_NAME = "<stdin>"  # and its name in reports
 REQUIREMENTS = "requirements"
 CONSTRAINTS = "constraints"
 _INCLUDE_URL = r"^(http|https|file):"  # pip's SCHEME_RE, ignoring case
@@ -93,19 +96,27 @@ def load(
     constraint_paths: Iterable[str] = (),
     env: Mapping[str, str] | None = None,
     contents: Mapping[str, bytes] | None = None,
+    stdin: bytes | None = None,
 ) -> Workspace:
     """Read the given files and everything they include.
 
     ``contents`` maps absolute paths to bytes to use instead of the file on disk (what a
-    file would hold after a fix that was not written).
+    file would hold after a fix that was not written). A path ``-`` is ``stdin``, the bytes
+    of standard input, named ``<stdin>``; its includes are taken from the current folder.
     """
     workspace = Workspace()
     declared_constraints = {os.path.abspath(path) for path in constraint_paths}
     included_as: dict[str, set[bool]] = {}
+    contents = contents or {}
     for path in paths:
-        key = os.path.abspath(path)
+        if path == STDIN:
+            # Not an absolute path, so no include can ever name it.
+            path = key = STDIN_NAME
+            contents = {**contents, key: stdin if stdin is not None else b""}
+        else:
+            key = os.path.abspath(path)
         if key not in workspace.sources:
-            _read_tree(workspace, path, key, env, included_as, contents or {})
+            _read_tree(workspace, path, key, env, included_as, contents)
         if key not in workspace.roots:
             workspace.roots.append(key)
     for key, source in workspace.sources.items():
@@ -255,6 +266,114 @@ def read_limited(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
         return _read_at_most(descriptor, status.st_size, limit)
     finally:
         os.close(descriptor)
+
+
+def read_stdin(limit: int = MAX_FILE_BYTES) -> bytes:
+    """All of standard input, if it holds at most ``limit`` bytes (else TooLarge; OSError
+    when there is none to read)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise OSError("standard input is closed")
+    data: bytes = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(_too_large(len(data), limit, more=True))
+    return data
+
+
+# -- Files that are clearly something else ------------------------------------------------
+
+HEAD_BYTES = 1024  # what `refusal` reads of a file: its first lines, never the whole file
+_NAMED_FORMATS = {
+    "setup.cfg": "is setuptools' configuration (an INI file)",
+    "pipfile.lock": "is a Pipfile lock (a JSON file)",
+}
+_SUFFIX_FORMATS = (
+    ((".cfg", ".ini"), "is an INI file"),
+    ((".json",), "is a JSON file"),
+    ((".yaml", ".yml"), "is a YAML file"),
+    ((".py",), "is a Python file"),
+)
+_TOML_NAMES = ("pipfile", "poetry.lock", "uv.lock", "pdm.lock")
+_SECTION_HEADER = r"\[\[?[^\[\]]+\]\]?\s*(#.*)?"
+
+
+def refusal(path: str, head: bytes | None = None) -> str | None:
+    """Why ``path``, given as a requirements file, clearly is not one; None to read it.
+
+    Cheap: the name decides first; then the first bytes (``head``, or read here from a
+    regular file only: a FIFO or device is left to the reader, which refuses it) are looked
+    at, unless the name is one of a requirements file. The message says what to give.
+    """
+    name = os.path.basename(path).lower()
+    kind = toml_refusal(name) or _NAMED_FORMATS.get(name)
+    if kind is None:
+        kind = next((label for ends, label in _SUFFIX_FORMATS if name.endswith(ends)), None)
+    if kind is not None:
+        what = f"{kind}, not a requirements file"
+    else:
+        if head is None:
+            head = _head(path)
+        start = _sniff(head) if head else None
+        if start is None:
+            return None
+        if path != STDIN_NAME and _named_like_requirements(path):
+            return None  # a broken requirements file: its findings say what is wrong
+        what = f"is not a requirements file: it {start}"
+    from .discover import describe
+
+    return (
+        f"{path} {what}; give hashpin requirements files ({describe()}), "
+        "or a folder to search for them"
+    )
+
+
+def toml_refusal(name: str) -> str | None:
+    """What a TOML file given as a requirements file is called; None if ``name`` (lowercase)
+    is not one. The one place that turns TOML away: lock files (PEP 751 ``pylock.toml``)
+    are to be let in here."""
+    if name.endswith(".toml") or name in _TOML_NAMES:
+        return "is a TOML file"
+    return None
+
+
+def _sniff(head: bytes) -> str | None:
+    """What the first meaningful line (after blank and ``#`` lines) says the file is."""
+    text = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    for line in text.decode("utf-8", "replace").splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if re.fullmatch(_SECTION_HEADER, stripped):
+            return "starts with a [section] header, as INI and TOML files do"
+        if stripped[0] in "{[":
+            return "starts with a JSON object or array"
+        if stripped[0] == "<":
+            return "starts with a markup tag, as XML and HTML do"
+        return None
+    return None
+
+
+def _head(path: str) -> bytes | None:
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return os.read(descriptor, HEAD_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _named_like_requirements(path: str) -> bool:
+    from .discover import is_requirements_name
+
+    return is_requirements_name(os.path.abspath(path).replace(os.sep, "/"))
 
 
 def _is_devnull(status: os.stat_result) -> bool:
