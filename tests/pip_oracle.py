@@ -5,6 +5,11 @@ The question answered is: under ``pip install --require-hashes --no-deps -r FILE
 others?  Everything is computed with pip's own parsing and requirement-construction
 code, so the oracle cannot drift from pip by reimplementing it.
 
+Lines of one project that pip's resolver cannot satisfy together (ResolutionImpossible) are
+"invalid" too, the later one: judged with pip's links, specifier sets and markers, over
+the environments hashpin assumes a file serves (a line whose marker is false here is
+still judged, as every other line is).
+
 Test-only: pip is a test dependency and its ``_internal`` API is not stable, which
 is why this module lives in ``tests/`` and is never imported by the package.
 """
@@ -12,6 +17,7 @@ is why this module lives in ``tests/`` and is never imported by the package.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import io
 import logging
@@ -30,6 +36,8 @@ from pip._internal.exceptions import (
     PipError,
     RequirementsFileParseError,
 )
+from pip._internal.models.link import Link, links_equivalent
+from pip._internal.models.wheel import Wheel
 from pip._internal.network.session import PipSession
 from pip._internal.req.constructors import install_req_from_parsed_requirement
 from pip._internal.req.req_file import (
@@ -42,8 +50,11 @@ from pip._internal.req.req_file import (
     handle_line,
     preprocess,
 )
-from pip._internal.req.req_install import check_invalid_constraint_type
+from pip._internal.req.req_install import InstallRequirement, check_invalid_constraint_type
 from pip._internal.utils.urls import url_to_path
+from pip._vendor.packaging.markers import Marker
+from pip._vendor.packaging.utils import canonicalize_name
+from pip._vendor.packaging.version import InvalidVersion, Version
 
 __all__ = ["VERDICTS", "LineVerdict", "OracleResult", "pip_verdicts"]
 
@@ -230,8 +241,20 @@ def _environment(cwd: Path | None, env: Mapping[str, str] | None) -> Iterator[No
                 os.environ[key] = old
 
 
-def _judge(parsed: ParsedRequirement, *, strict_pins: bool) -> tuple[str, str]:
-    """Verdict and detail for one requirement, as pip would reach them."""
+def _is_pinned(ireq: InstallRequirement) -> bool:
+    """pip's is_pinned as the hash check sees it: on the candidate's requirement, rebuilt
+    from ``str(template.req)`` (candidates.make_install_req_from_link), whose specifier
+    set has collapsed equal clauses, so ``==1.0,==1.00`` is one clause."""
+    assert ireq.req is not None
+    clauses = list(dict.fromkeys(ireq.req.specifier))
+    return len(clauses) == 1 and clauses[0].operator in {"==", "==="}
+
+
+def _judge(
+    parsed: ParsedRequirement, *, strict_pins: bool
+) -> tuple[str, str, InstallRequirement | None]:
+    """Verdict and detail for one requirement, as pip would reach them (and the
+    InstallRequirement pip built for it, if it got that far)."""
     try:
         # Same call as RequirementCommand.get_requirements.
         ireq = install_req_from_parsed_requirement(
@@ -243,7 +266,14 @@ def _judge(parsed: ParsedRequirement, *, strict_pins: bool) -> tuple[str, str]:
     except Exception as exc:
         # InstallationError, InvalidEggFragment, ValueError from urlsplit, ...:
         # whatever it is, pip stops here.
-        return "invalid", _describe(exc)
+        return "invalid", _describe(exc), None
+    verdict, detail = _judge_ireq(parsed, ireq, strict_pins=strict_pins)
+    return verdict, detail, ireq
+
+
+def _judge_ireq(
+    parsed: ParsedRequirement, ireq: InstallRequirement, *, strict_pins: bool
+) -> tuple[str, str]:
     try:
         if parsed.constraint:
             # Constraints need neither pins nor hashes, only the right shape
@@ -268,7 +298,7 @@ def _judge(parsed: ParsedRequirement, *, strict_pins: bool) -> tuple[str, str]:
         # sees it pinned: only a hash-less named requirement can be "unpinned".
         # (is_pinned asserts a name, so only ask it about non-direct requirements.)
         if not ireq.is_direct and not (
-            ireq.is_pinned or (bool(ireq.hash_options) and not strict_pins)
+            _is_pinned(ireq) or (bool(ireq.hash_options) and not strict_pins)
         ):
             return "unpinned", ""
         if not ireq.hashes(trust_internet=False):
@@ -276,6 +306,100 @@ def _judge(parsed: ParsedRequirement, *, strict_pins: bool) -> tuple[str, str]:
         return "ok", ""
     except Exception as exc:
         return "invalid", _describe(exc)
+
+
+# Verdicts of lines pip hands to its resolver (the others stop it, or never get there).
+_RESOLVED = ("ok", "unhashed", "unpinned")
+
+
+def _targets() -> list[dict[str, str]]:
+    # Which environments a requirements file serves is hashpin's assumption, not pip's:
+    # the one thing here that is not pip's own code (markers are evaluated by pip's).
+    from hashpin.requirement import target_environments
+
+    return target_environments()
+
+
+def _marker_mask(ireq: InstallRequirement, environments: list[dict[str, str]]) -> int:
+    markers: Marker | None = ireq.markers
+    if markers is None:
+        return (1 << len(environments)) - 1
+    mask = 0
+    for bit, environment in enumerate(environments):
+        try:
+            if markers.evaluate(environment):
+                mask |= 1 << bit
+        except Exception:
+            pass
+    return mask
+
+
+def _fixed_version(ireq: InstallRequirement) -> str | None:
+    """The one version a line allows: a wheel URL's, or an exact pin's."""
+    link: Link | None = ireq.link
+    if link is not None:
+        if not link.is_wheel:
+            return None
+        try:
+            return str(Wheel(link.filename).version)
+        except Exception:
+            return None
+    assert ireq.req is not None
+    clauses = list(dict.fromkeys(ireq.req.specifier))
+    if len(clauses) != 1:
+        return None
+    clause = clauses[0]
+    if clause.operator == "===" or (clause.operator == "==" and not clause.version.endswith(".*")):
+        return str(clause.version)
+    return None
+
+
+def _admits(ireq: InstallRequirement, version: str) -> bool:
+    """Whether a candidate of this version satisfies the line (True when unknown):
+    ExplicitRequirement / SpecifierRequirement.is_satisfied_by."""
+    try:
+        if ireq.link is not None:
+            own = _fixed_version(ireq)
+            return own is None or Version(own) == Version(version)
+        assert ireq.req is not None
+        return ireq.req.specifier.contains(version, prereleases=True)
+    except (InvalidVersion, ValueError, TypeError):
+        return True
+
+
+def _resolver_conflicts(resolved: list[tuple[int, InstallRequirement]]) -> dict[int, str]:
+    """Lines pip's resolver cannot satisfy together with an earlier line of the project,
+    in some environment where both apply (pip: ResolutionImpossible): the later one's
+    index, with pip's reason. Two direct URLs that are not ``links_equivalent`` are two
+    candidates no candidate satisfies both of; otherwise a version one of the lines fixes
+    must satisfy both."""
+    by_project: dict[str, list[tuple[int, InstallRequirement]]] = {}
+    for index, ireq in resolved:
+        if ireq.name:
+            by_project.setdefault(canonicalize_name(ireq.name), []).append((index, ireq))
+    conflicts: dict[int, str] = {}
+    environments: list[dict[str, str]] = []
+    for entries in by_project.values():
+        if len(entries) < 2:
+            continue
+        environments = environments or _targets()
+        masks = [_marker_mask(ireq, environments) for _, ireq in entries]
+        for later, (index, ireq) in enumerate(entries):
+            for earlier, (_, other) in enumerate(entries[:later]):
+                if not masks[earlier] & masks[later]:
+                    continue
+                if ireq.link is not None and other.link is not None:
+                    if links_equivalent(ireq.link, other.link):
+                        continue
+                else:
+                    versions = [v for v in (_fixed_version(other), _fixed_version(ireq)) if v]
+                    if not versions or any(
+                        _admits(other, v) and _admits(ireq, v) for v in versions
+                    ):
+                        continue
+                conflicts[index] = f"ResolutionImpossible: {ireq} conflicts with {other}"
+                break
+    return conflicts
 
 
 def pip_verdicts(
@@ -304,6 +428,7 @@ def pip_verdicts(
     base = Path.cwd() if cwd is None else cwd
     filename = os.path.abspath(os.path.join(base, path))
     lines: list[LineVerdict] = []
+    resolved: list[tuple[int, InstallRequirement]] = []  # lines that reach the resolver
     refusal: _Refusal | None = None
     conflict: tuple[str, int] | None = None
     with _environment(cwd, env):
@@ -326,7 +451,9 @@ def pip_verdicts(
                     if conflict is None and options.require_hashes and options.no_require_hashes:
                         conflict = (where, parsed_line.lineno)
                     continue
-                verdict, detail = _judge(parsed_req, strict_pins=strict_pins)
+                verdict, detail, ireq = _judge(parsed_req, strict_pins=strict_pins)
+                if ireq is not None and verdict in _RESOLVED and not parsed_req.constraint:
+                    resolved.append((len(lines), ireq))
                 lines.append(
                     LineVerdict(where, parsed_line.lineno, verdict, parsed_req.constraint, detail)
                 )
@@ -339,6 +466,8 @@ def pip_verdicts(
     if refusal is None and conflict is not None:
         # Checked by get_requirements after all files are read.
         refusal = _Refusal(_MUTUALLY_EXCLUSIVE, *conflict)
+    for index, detail in _resolver_conflicts(resolved).items():
+        lines[index] = dataclasses.replace(lines[index], verdict="invalid", detail=detail)
     if refusal is None:
         return OracleResult(None, None, None, tuple(lines))
     return OracleResult(refusal.message, refusal.path, refusal.line, tuple(lines))

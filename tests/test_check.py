@@ -66,6 +66,7 @@ CASES = [
     ),
     ("malformed digest", "a==1 --hash=sha256:xyz\n", [(1, "HP006")]),
     ("short digest", "a==1 --hash=sha256:" + "a" * 63 + "\n", [(1, "HP006")]),
+    ("malformed digest on a continuation line", "a==1 \\\n    --hash=sha256:xyz\n", [(1, "HP006")]),
     ("md5 option refuses the file", "a==1 --hash=md5:" + "a" * 32 + "\n", [(1, "HP000")]),
     ("unknown option", "a==1\n--frobnicate\n", [(1, "HP002"), (2, "HP000")]),
     ("invalid requirement", "fabric==dev\n", [(1, "HP000")]),
@@ -198,9 +199,10 @@ def test_json_contract(
                 "path": "requirements.txt",
                 "findings": [
                     {
-                        "line": 2,
-                        "column": 3,
+                        "line": 1,  # the logical line's first physical line, as pip numbers it
+                        "column": 3,  # on its physical line 2
                         "end_line": 2,
+                        "column_line": 2,  # the physical line the column counts on
                         "code": "HP103",
                         "rule": "ignored-text",
                         "severity": "warning",
@@ -212,6 +214,7 @@ def test_json_contract(
                         "line": 1,
                         "column": 1,
                         "end_line": 2,
+                        "column_line": 1,
                         "code": "HP002",
                         "rule": "unhashed",
                         "severity": "error",
@@ -225,6 +228,23 @@ def test_json_contract(
         ],
         "summary": {"files": 2, "errors": 1, "warnings": 1},
     }
+
+
+def test_a_digest_on_a_continuation_line_keeps_the_logical_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hashpin.rules import check
+    from hashpin.workspace import load
+
+    text = f"a==1 \\\n    --hash=sha256:{H1} \\\n    --hash=sha256:xyz  # last\n"
+    path = tmp_path / "requirements.txt"
+    path.write_text(text)
+    _, out = run(capsys, "--format", "json", str(path))
+    [finding] = json.loads(out)["files"][0]["findings"]
+    assert (finding["code"], finding["line"], finding["end_line"]) == ("HP006", 1, 3)
+    assert finding["column"] == 5  # where the digest's --hash starts on its physical line
+    [found] = check(load([str(path)])).files[str(path)]
+    assert (found.line, found.end_line, found.column_line, found.column) == (1, 3, 3, 5)
 
 
 def test_github_format(

@@ -145,7 +145,11 @@ def _manifest() -> list[dict[str, object]]:
 
 def test_the_hooks_regexes_are_the_discovery_table() -> None:
     hooks = _manifest()
-    assert [hook["id"] for hook in hooks] == ["hashpin-check", "hashpin-fix"]
+    assert [hook["id"] for hook in hooks] == [
+        "hashpin-check",
+        "hashpin-fix",
+        "hashpin-check-online",
+    ]
     for hook in hooks:
         assert hook["files"] == discover.files_regex(), "run: python -m hashpin.discover"
         assert hook["exclude"] == discover.exclude_regex(), "run: python -m hashpin.discover"

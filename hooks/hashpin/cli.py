@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .config import Config
-    from .locations import LocationError
+    from .fix import Resolver
+    from .locations import IndexSettings, LocationError
     from .rules import Settings
+    from .targets import Target
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 STDIN = "-"  # workspace.STDIN, without importing the parser
@@ -76,11 +78,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="files, folders to search, or - for standard input (default: .)",
         )  # fmt: skip
         _add_check_options(check)
-        cache = check.add_argument_group(
-            "cache of results (an unchanged input is not checked again)"
+        online = check.add_argument_group(
+            "online (will pip install --require-hashes succeed on every target?)"
         )
-        cache.add_argument("--cache-dir", metavar="DIR", help="default: the user cache folder")
-        cache.add_argument("--no-cache", action="store_true", help="neither read nor write it")
+        online.add_argument(
+            "--online", action="store_true",
+            help="also ask the index: missing dependencies, stale hashes, uncovered targets",
+        )  # fmt: skip
+        online.add_argument(
+            "--target", action="append", default=[], metavar="PY:PLATFORM",
+            help="a target to check, e.g. 3.12:linux-x86_64 (repeatable; default: "
+            "[tool.hashpin] targets, else this machine)",
+        )  # fmt: skip
+        _add_index_options(check)
     if command in (None, "fix"):
         fix.add_argument(
             "paths", nargs="*", metavar="PATH", help="files, or folders to search (default: .)"
@@ -147,6 +157,30 @@ def _add_fix_options(parser: argparse.ArgumentParser) -> None:
         "--fix-includes-anywhere", action="store_true",
         help="also fix included files outside the given files' git work tree (or folder)",
     )  # fmt: skip
+    _add_index_options(parser)
+    targets = parser.add_argument_group(
+        "narrowing (default: every file of the version, for every platform)"
+    )
+    targets.add_argument(
+        "--platform", action="append", default=[], metavar="TAG",
+        help="keep wheels for this platform tag (repeatable)",
+    )  # fmt: skip
+    targets.add_argument(
+        "--python-version", metavar="X.Y",
+        help="keep wheels for this Python; also the Python --pin checks requires-python "
+        "against (default: the running one)",
+    )  # fmt: skip
+    targets.add_argument(
+        "--implementation", metavar="IMPL", help="keep wheels for this implementation (cp, pp)"
+    )
+    targets.add_argument(
+        "--abi", action="append", default=[], metavar="ABI",
+        help="keep wheels for this ABI (repeatable)",
+    )  # fmt: skip
+
+
+def _add_index_options(parser: argparse.ArgumentParser) -> None:
+    """Where packages come from and the cache: the options of fix and check --online."""
     where = parser.add_argument_group(
         "where packages come from (after the files' own options, before PIP_* and pip.conf)"
     )
@@ -167,25 +201,6 @@ def _add_fix_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     where.add_argument("--cert", metavar="PATH", help="CA bundle to verify TLS with")
     where.add_argument("--timeout", type=float, metavar="SECONDS", help="per request (default: 15)")
-    targets = parser.add_argument_group(
-        "narrowing (default: every file of the version, for every platform)"
-    )
-    targets.add_argument(
-        "--platform", action="append", default=[], metavar="TAG",
-        help="keep wheels for this platform tag (repeatable)",
-    )  # fmt: skip
-    targets.add_argument(
-        "--python-version", metavar="X.Y",
-        help="keep wheels for this Python; also the Python --pin checks requires-python "
-        "against (default: the running one)",
-    )  # fmt: skip
-    targets.add_argument(
-        "--implementation", metavar="IMPL", help="keep wheels for this implementation (cp, pp)"
-    )
-    targets.add_argument(
-        "--abi", action="append", default=[], metavar="ABI",
-        help="keep wheels for this ABI (repeatable)",
-    )  # fmt: skip
     cache = parser.add_argument_group("cache")
     cache.add_argument("--cache-dir", metavar="DIR", help="default: the user cache folder")
     cache.add_argument("--no-cache", action="store_true", help="neither read nor write it")
@@ -342,10 +357,13 @@ def _check(args: argparse.Namespace, arguments: list[str]) -> int:
     from .cachedir import default_cache_dir
     from .resultcache import Inputs, ResultCache, code_version, invocation_key
 
+    if args.target and not args.online:
+        print("hashpin: error: --target needs --online", file=sys.stderr)
+        return EXIT_USAGE
     results = ResultCache(None if args.no_cache else (args.cache_dir or default_cache_dir()))
     key = ""
     default = _discovered(args.paths) if results.root is not None else None
-    if default is None:  # standard input has no bytes to compare later: never cached
+    if default is None or args.online:  # stdin, or what the index says: never cached
         results = ResultCache(None)
     if results.root is not None and default is not None:
         from .config import find_pyproject
@@ -366,7 +384,8 @@ def _check(args: argparse.Namespace, arguments: list[str]) -> int:
     try:
         settings, config, paths = _load_settings(args)
         stdin = _read_stdin() if STDIN in paths else None
-    except _UsageError as exc:
+        online = _online_setup(args, config) if args.online else None
+    except (_UsageError, ValueError) as exc:
         print(f"hashpin: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     workspace = load(
@@ -377,11 +396,18 @@ def _check(args: argparse.Namespace, arguments: list[str]) -> int:
     )
     inputs = Inputs()
     report = check(workspace, settings, is_dir=inputs.is_dir)
+    problems: list[str] = []
+    if online is not None:
+        from .online import add_online_findings
+
+        problems = add_online_findings(report, workspace, settings, args, *online)
     for path in [p for p in report.files if p != STDIN_NAME and config.excluded(p)]:
         del report.files[path]
+    for problem in problems:
+        print(f"hashpin: error: {problem}", file=sys.stderr)
     output = render(report, args.format)
     sys.stdout.write(output)
-    status = EXIT_FINDINGS if report.count(ERROR) else EXIT_OK
+    status = EXIT_FINDINGS if report.count(ERROR) or problems else EXIT_OK
     if results.root is not None:
         inputs.record(workspace, os.environ)
         results.store(key, inputs, output, status)
@@ -392,19 +418,14 @@ def _fix(args: argparse.Namespace) -> int:
     import difflib
 
     from . import locations
-    from .cache import Cache
-    from .cachedir import default_cache_dir
-    from .fix import FixOptions, Resolver, Target, run
-    from .index import IndexClient
+    from .fix import FixOptions, Target, run
     from .report import render
     from .rules import ERROR
 
     env = os.environ
     try:
         settings, config, paths = _load_settings(args)
-        config_files = locations.pip_config_files(env)
-        pip = locations.PipSettings(env, locations.read_pip_config(config_files))
-        timeout = pip.timeout(args.timeout)
+        base, resolver = _index(args)
         narrowing = args.platform or args.python_version or args.implementation or args.abi
         target = (
             Target(
@@ -416,16 +437,9 @@ def _fix(args: argparse.Namespace) -> int:
             if narrowing
             else None
         )
-        flags = locations.IndexSettings(
-            args.index_url, args.extra_index_url, args.find_links, args.no_index
-        )
-        flags.check("command line")
-        base = flags.over(pip.index_settings())
-        base.check("pip settings (PIP_* variables or pip.conf)")  # the flags passed already
     except (_UsageError, ValueError) as exc:
         print(f"hashpin: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    cert = args.cert or pip.get("cert")
     options = FixOptions(
         includes_anywhere=args.fix_includes_anywhere,
         pin=args.pin,
@@ -437,20 +451,6 @@ def _fix(args: argparse.Namespace) -> int:
         python_version=args.python_version,
     )
 
-    def note(message: str) -> None:
-        print(f"hashpin: {message}", file=sys.stderr)
-
-    client = IndexClient(timeout=timeout, cert=cert, log=note if args.verbose else None)
-    cache = Cache(None if args.no_cache else (args.cache_dir or default_cache_dir()))
-    resolver = Resolver(
-        client,
-        cache,
-        offline=args.offline,
-        refresh=args.refresh,
-        note=note,
-        verbose=args.verbose,
-        progress=_progress if sys.stderr.isatty() else None,
-    )
     constraint_paths = [*config.constraint_files(), *args.constraints]
     written: list[str] = []
     try:
@@ -499,9 +499,57 @@ def _fix(args: argparse.Namespace) -> int:
             else:
                 print(f"Fixing {result.path}", file=say)
     for message in outcome.notes:
-        note(message)
+        _note(message)
     sys.stdout.write(render(outcome.report, args.format))
     return EXIT_FINDINGS if failed or changed or outcome.report.count(ERROR) else EXIT_OK
+
+
+def _online_setup(
+    args: argparse.Namespace, config: Config
+) -> tuple[list[Target], IndexSettings, Resolver]:
+    """The targets, sources and resolver of ``check --online``."""
+    from .targets import machine_target, parse_target
+
+    targets = [parse_target(text) for text in args.target or config.targets] or [machine_target()]
+    return (targets, *_index(args))
+
+
+def _note(message: str) -> None:
+    print(f"hashpin: {message}", file=sys.stderr)
+
+
+def _index(args: argparse.Namespace) -> tuple[IndexSettings, Resolver]:
+    """Where packages come from (flags over pip's settings) and the resolver that asks
+    them, through the cache: what ``fix`` and ``check --online`` share. ValueError (or
+    LocationError) for a setting that cannot be used."""
+    from . import locations
+    from .cache import Cache
+    from .cachedir import default_cache_dir
+    from .fix import Resolver
+    from .index import IndexClient
+
+    env = os.environ
+    pip = locations.PipSettings(env, locations.read_pip_config(locations.pip_config_files(env)))
+    timeout = pip.timeout(args.timeout)
+    flags = locations.IndexSettings(
+        args.index_url, args.extra_index_url, args.find_links, args.no_index
+    )
+    flags.check("command line")
+    base = flags.over(pip.index_settings())
+    base.check("pip settings (PIP_* variables or pip.conf)")  # the flags passed already
+    client = IndexClient(
+        timeout=timeout, cert=args.cert or pip.get("cert"), log=_note if args.verbose else None
+    )
+    resolver = Resolver(
+        client,
+        Cache(None if args.no_cache else (args.cache_dir or default_cache_dir())),
+        offline=args.offline,
+        refresh=args.refresh,
+        note=_note,
+        verbose=args.verbose,
+        progress=_progress if sys.stderr.isatty() else None,
+    )
+    return base, resolver
 
 
 def _locate(error: LocationError, paths: list[str], constraint_paths: list[str]) -> str:

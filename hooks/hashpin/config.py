@@ -9,7 +9,7 @@ TYPE_CHECKING = False  # typing itself costs milliseconds of start-up
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-_KEYS = ("select", "ignore", "severity", "exclude", "constraints")
+_KEYS = ("select", "ignore", "severity", "exclude", "constraints", "targets")
 
 
 class ConfigError(Exception):
@@ -17,7 +17,16 @@ class ConfigError(Exception):
 
 
 class Config:
-    __slots__ = ("constraints", "exclude", "ignore", "root", "select", "severity", "source")
+    __slots__ = (
+        "constraints",
+        "exclude",
+        "ignore",
+        "root",
+        "select",
+        "severity",
+        "source",
+        "targets",
+    )
 
     def __init__(self) -> None:
         self.source: str | None = None  # the pyproject.toml read, if any
@@ -27,6 +36,7 @@ class Config:
         self.severity: dict[str, str] = {}
         self.exclude: list[str] = []
         self.constraints: list[str] = []
+        self.targets: list[str] = []  # PY:PLATFORM, for check --online
 
     def excluded(self, path: str) -> bool:
         if not self.exclude:
@@ -101,9 +111,22 @@ def load(path: str | None) -> Config:
                 config.ignore = rule_codes(items, where)
             elif key == "exclude":
                 config.exclude = items
+            elif key == "targets":
+                config.targets = _targets(items, where)
             else:
                 config.constraints = items
     return config
+
+
+def _targets(items: list[str], where: str) -> list[str]:
+    from .targets import TargetError, parse_target
+
+    for item in items:
+        try:
+            parse_target(item)
+        except TargetError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return items
 
 
 def _read(path: str) -> bytes:

@@ -45,6 +45,7 @@ def _finding_object(finding: Finding) -> dict[str, object]:
         "line": finding.line,
         "column": finding.column,
         "end_line": finding.end_line,
+        "column_line": finding.column_line,
         "code": finding.code,
         "rule": finding.rule.name,
         "severity": finding.severity,

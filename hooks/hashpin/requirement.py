@@ -251,7 +251,10 @@ def _from_pep508(text: str, marker: str | None) -> Requirement:
     if match is not None:
         return _named(match, marker)
     parsed = _packaging_requirement(text)
-    specs = tuple((spec.operator, spec.version) for spec in parsed.specifier)
+    # pip counts clauses after its SpecifierSet has collapsed equal ones (str() of the
+    # set, which the candidate's requirement is rebuilt from, drops them): "==1.0,==1.00"
+    # is one clause, so pinned. Specifier equality is packaging's (versions compared).
+    specs = tuple((spec.operator, spec.version) for spec in dict.fromkeys(parsed.specifier))
     if parsed.url:
         kind = _from_url(parsed.url, marker, strict=False).kind
         return Requirement(
@@ -308,3 +311,238 @@ def check_marker(marker: str) -> None:
         first_line = str(exc).splitlines()[0] if str(exc) else "invalid"
         raise InvalidRequirement(f"invalid marker {marker!r}: {first_line}") from None
     _valid_markers.add(marker)
+
+
+# -- what the check needs to compare two lines of one project (only for repeats) ------------
+
+
+def link_key(requirement: Requirement) -> str:
+    """What pip's Link of a direct requirement compares equal by (its URL string).
+
+    pip turns a local path into ``file://`` + ``normpath(abspath(path))``: two spellings
+    of one path (``./dist/x.whl``, ``dist/x.whl``) are one link, relative to one folder.
+    """
+    url = requirement.url or ""
+    if url_scheme(url) is not None:
+        return url
+    path, _ = _strip_path_extras(url)
+    return "path:" + os.path.normpath(path)
+
+
+def candidate_key(requirement: Requirement) -> tuple[object, ...]:
+    """What makes two direct requirements one candidate to pip's resolver
+    (pip's ``links_equivalent``: no user info, no query order, no ``egg=``, but the
+    hash fragments and ``subdirectory=`` count)."""
+    url = requirement.url or ""
+    if url_scheme(url) is None:
+        return (link_key(requirement),)
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return (url,)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if parts.scheme == "file" and not netloc:
+        netloc = "localhost"
+    fragment = parse_qs(parts.fragment)
+    kept = tuple(
+        sorted(
+            (key, values[0])
+            for key, values in fragment.items()
+            if key in ("subdirectory", "sha1", "sha224", "sha384", "sha256", "sha512", "md5")
+        )
+    )
+    query = tuple(sorted((key, tuple(values)) for key, values in parse_qs(parts.query).items()))
+    return (parts.scheme, netloc, parts.path, query, kept)
+
+
+def url_version(requirement: Requirement) -> str | None:
+    """The version a direct wheel requirement installs (from its file name), else None."""
+    url = requirement.url or ""
+    if url_scheme(url) is not None:
+        try:
+            filename = _url_path(url)
+        except InvalidRequirement:
+            return None
+    else:
+        filename = _strip_path_extras(url)[0].replace("\\", "/").rsplit("/", 1)[-1]
+    if not filename.lower().endswith(".whl"):
+        return None
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        return str(parse_wheel_filename(filename)[1])
+    except InvalidWheelFilename:
+        return None
+
+
+def admits(specifiers: tuple[tuple[str, str], ...], version: str) -> bool:
+    """Whether pip's resolver lets a candidate of this version satisfy these clauses
+    (``SpecifierSet.contains(version, prereleases=True)``); True when it cannot tell."""
+    if not specifiers or specifiers == (("==", version),):
+        return True
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion
+
+    try:
+        spec = SpecifierSet(",".join(operator + value for operator, value in specifiers))
+        return spec.contains(version, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion, TypeError, ValueError):
+        return True
+
+
+def same_version(one: str, other: str) -> bool:
+    """Whether two version strings are one version to pip (True when it cannot tell)."""
+    if one == other:
+        return True
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(one) == Version(other)
+    except InvalidVersion:
+        return True
+
+
+_normal_markers: dict[str, str] = {}
+
+
+def normal_marker(marker: str) -> str:
+    """The marker as packaging writes it back: quotes, spaces and case settled, so that
+    ``python_version>='3.8'`` and ``python_version >= "3.8"`` are one text."""
+    normal = _normal_markers.get(marker)
+    if normal is None:
+        from packaging.markers import Marker
+
+        normal = _normal_markers[marker] = str(Marker(marker))
+    return normal
+
+
+def marker_implies(marker: str | None, other: str | None) -> bool:
+    """True if wherever ``marker`` holds, ``other`` holds too, as far as can be proved
+    from the text: ``other`` is absent, means the same, or is some of the clauses that
+    ``marker`` joins with ``and``. Sound, not complete: False when it cannot tell."""
+    if other is None or marker == other:
+        return True
+    if marker is None:
+        return False
+    have = _conjuncts(normal_marker(marker))
+    return _conjuncts(normal_marker(other)) <= have
+
+
+def _conjuncts(normal: str) -> frozenset[str]:
+    """The clauses a normalized marker joins with ``and`` at its top level."""
+    normal = _unwrap(normal)
+    if len(_split_top(normal, " or ")) > 1:  # "or" binds looser than "and"
+        return frozenset((normal,))
+    parts = _split_top(normal, " and ")
+    if len(parts) == 1:
+        return frozenset((normal,))
+    return frozenset().union(*(_conjuncts(part) for part in parts))
+
+
+def _unwrap(text: str) -> str:
+    """``(a and b)`` without the parentheses that enclose all of it."""
+    while text.startswith("(") and _split_top(text[1:], ")")[1:] == [""]:
+        text = text[1:-1].strip()
+    return text
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """Split at ``separator`` outside quotes and parentheses (for ")" : at depth 0 only)."""
+    parts, depth, quote, start, index = [], 0, "", 0, 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif separator == ")" and char == ")" and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            parts.append(text[start:index])
+            index += len(separator)
+            start = index
+            continue
+        index += 1
+    parts.append(text[start:])
+    return parts
+
+
+# The environments a requirements file is assumed to serve, to decide whether two markers
+# can both hold: a marker pair is proved to overlap only by one of them where both hold.
+# (Python 3.7 to 3.14; CPython and PyPy; Linux x86_64/aarch64, Windows AMD64, macOS
+# arm64/x86_64.) tests/pip_oracle.py holds the same list.
+TARGET_PYTHONS = ("3.7.17", "3.8.20", "3.9.21", "3.10.16", "3.11.11", "3.12.9", "3.13.2", "3.14.0")
+TARGET_PLATFORMS = (
+    ("linux", "posix", "Linux", "x86_64"),
+    ("linux", "posix", "Linux", "aarch64"),
+    ("win32", "nt", "Windows", "AMD64"),
+    ("darwin", "posix", "Darwin", "arm64"),
+    ("darwin", "posix", "Darwin", "x86_64"),
+)
+TARGET_IMPLEMENTATIONS = (("cpython", "CPython"), ("pypy", "PyPy"))
+
+
+def target_environments() -> list[dict[str, str]]:
+    environments = []
+    for full_version in TARGET_PYTHONS:
+        for sys_platform, os_name, system, machine in TARGET_PLATFORMS:
+            for implementation, python_implementation in TARGET_IMPLEMENTATIONS:
+                environments.append(
+                    {
+                        "implementation_name": implementation,
+                        "implementation_version": full_version,
+                        "os_name": os_name,
+                        "platform_machine": machine,
+                        "platform_release": "",
+                        "platform_system": system,
+                        "platform_version": "",
+                        "python_full_version": full_version,
+                        "platform_python_implementation": python_implementation,
+                        "python_version": ".".join(full_version.split(".")[:2]),
+                        "sys_platform": sys_platform,
+                        "extra": "",
+                    }
+                )
+    return environments
+
+
+_target_masks: dict[str, int] = {}
+_environments: list[dict[str, str]] = []
+
+
+def _targets_of(marker: str) -> int:
+    """A bit per target environment where the marker holds."""
+    mask = _target_masks.get(marker)
+    if mask is None:
+        from packaging.markers import Marker
+
+        if not _environments:
+            _environments.extend(target_environments())
+        parsed = Marker(marker)
+        mask = 0
+        for bit, environment in enumerate(_environments):
+            try:
+                holds = parsed.evaluate(environment)
+            except Exception:  # packaging refuses a comparison: it never holds there
+                holds = False
+            if holds:
+                mask |= 1 << bit
+        _target_masks[marker] = mask
+    return mask
+
+
+def markers_overlap(marker: str | None, other: str | None) -> bool:
+    """True if some target environment satisfies both markers (None: always holds)."""
+    if marker is None and other is None:
+        return True
+    if marker is None or other is None:
+        return _targets_of(marker or other or "") != 0
+    return (_targets_of(marker) & _targets_of(other)) != 0

@@ -12,11 +12,19 @@ from .requirement import (
     URL,
     VCS,
     InvalidRequirement,
+    Requirement,
+    admits,
+    candidate_key,
     canonical_name,
     file_url_path,
     interpret,
+    link_key,
+    marker_implies,
+    markers_overlap,
     plain_pin_name,
+    same_version,
     url_scheme,
+    url_version,
 )
 from .workspace import CONSTRAINTS
 
@@ -47,7 +55,8 @@ class Rule:
 # The one rule table. Codes and names are a public contract: never reuse or renumber.
 RULES: tuple[Rule, ...] = (
     Rule("HP000", "invalid", ERROR, None,
-         "pip would refuse the file: bad requirement, option, hash algorithm, encoding, include"),
+         "pip would refuse the file: bad requirement, option, hash algorithm, encoding, include,"
+         " or two lines for one project that no candidate satisfies (a resolver conflict)"),
     Rule("HP001", "unpinned", ERROR, UNSAFE,
          "a named requirement is not pinned to one version with == or ==="),
     Rule("HP002", "unhashed", ERROR, SAFE,
@@ -64,7 +73,7 @@ RULES: tuple[Rule, ...] = (
     Rule("HP103", "ignored-text", WARNING, None,
          "text or options pip silently drops"),
     Rule("HP104", "duplicate", WARNING, None,
-         "the same project twice under the same marker: pip checks only the first's hashes"),
+         "a project listed again where pip checks another of its lines instead of this one"),
     Rule("HP105", "insecure-url", WARNING, None,
          "an http:// index, find-links or requirement URL to a host other than this machine"),
     Rule("HP106", "weak-url-hash", WARNING, SAFE,
@@ -73,7 +82,31 @@ RULES: tuple[Rule, ...] = (
          "an include by URL, which the offline check does not follow"),
     Rule("HP108", "unused-suppression", WARNING, None,
          "a '# hashpin: ignore' comment that suppresses nothing"),
+    # The online rules (check --online): they need the index.
+    Rule("HP201", "unknown-project", ERROR, None, "no source has this project"),
+    Rule("HP202", "unknown-version", ERROR, None,
+         "the project has no file of the pinned version"),
+    Rule("HP203", "yanked", WARNING, None, "every file of the pinned version is yanked"),
+    Rule("HP204", "stale-hash", WARNING, SAFE,
+         "a --hash matches no file of the pinned version"),
+    Rule("HP205", "uncovered-target", ERROR, SAFE,
+         "on a target, no file pip could install there is covered by the hashes"),
+    Rule("HP206", "unhashed-file", WARNING, SAFE,
+         "a file of the pinned version that a target installs is not in the hash set"),
+    Rule("HP207", "no-file-for-target", ERROR, None,
+         "the pinned version has no file a target can install (no matching wheel, no sdist)"),
+    Rule("HP210", "missing-dependency", ERROR, UNSAFE,
+         "a dependency needed on a target is not in the file"),
+    Rule("HP211", "dependency-conflict", ERROR, None,
+         "the file pins a version that a requirer's specifier excludes"),
+    Rule("HP212", "requires-python", ERROR, None,
+         "the pinned version's Requires-Python excludes a target's Python"),
+    Rule("HP213", "unknown-dependencies", WARNING, None,
+         "the dependencies of a pinned version cannot be read"),
+    Rule("HP214", "builds-from-source", WARNING, None,
+         "on a target only an sdist fits: its build dependencies are not hash-checked"),
 )  # fmt: skip
+ONLINE = "HP2"  # the code prefix of the online rules: the offline check cannot judge them
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
@@ -93,6 +126,7 @@ class Finding:
     __slots__ = (
         "code",
         "column",
+        "column_line",
         "end_line",
         "fixable",
         "line",
@@ -111,6 +145,7 @@ class Finding:
         line: int = 1,
         column: int = 1,
         end_line: int | None = None,
+        column_line: int | None = None,
         requirement: str | None = None,
         fixable: bool = False,
     ) -> None:
@@ -121,9 +156,13 @@ class Finding:
         # message and no format that can show them. (The "@" test, inline, spares the
         # call for nearly every finding: a lock file can have thousands.)
         self.message = redact_text(message) if "@" in message else message
+        # line..end_line: the logical line, as pip numbers it (its first physical line and
+        # its last); column counts on column_line, the physical line of what is pointed at
+        # (a digest on a continuation line), which is line itself unless told otherwise.
         self.line = line
         self.column = column
         self.end_line = line if end_line is None else end_line
+        self.column_line = line if column_line is None else column_line
         self.requirement = (
             redact_text(requirement)
             if requirement is not None and "@" in requirement
@@ -202,25 +241,97 @@ def check(
     checked: set[str] = set()
     for root in workspace.roots:
         state = _State(constraints, is_dir)  # each root is one `pip install -r`
+        positions = _positions(workspace, root)
+        found: dict[str, list[Finding]] = {}
         for source in workspace.walk(root):
             if source.key not in checked:
                 checked.add(source.key)
-                findings = _check_source(source, state)
-                report.files[source.path] = _apply_settings(findings, settings)
+                state.position = positions.get(source.key, ())
+                found[source.path] = _check_source(source, state)
+        # Whether pip checks a line of a project listed more than once can depend on a
+        # later line (and on every file of the install): decided once all are read.
+        for entries in state.repeats.values():
+            for path, line, line_findings in _resolve_repeats(entries):
+                _replace_line(found[path], path, line, line_findings)
+        for path, findings in found.items():
+            report.files[path] = apply_settings(findings, settings)
     return report
+
+
+def _replace_line(
+    findings: list[Finding], path: str, line: Line, line_findings: list[Finding]
+) -> None:
+    """Put a line's findings, as changed after the file was checked, in their place.
+
+    The file's findings are in line order, each line's together (all carry the line's
+    number), so a binary search finds them (bisect's key= is Python 3.10+).
+    """
+    number = line.number
+    low, high = 0, len(findings)
+    while low < high:
+        middle = (low + high) // 2
+        if findings[middle].line < number:
+            low = middle + 1
+        else:
+            high = middle
+    end = low
+    while end < len(findings) and findings[end].line == number:
+        end += 1
+    if "hashpin" in line.comment:
+        line_findings = suppress(path, line, line_findings)
+    findings[low:end] = line_findings
+
+
+if TYPE_CHECKING:
+    # (path, line, the line's findings, its requirement or None for a plain name==1.2.3,
+    # the _positions of its file)
+    _Seen = tuple[str, Line, list[Finding], Requirement | None, tuple[int, ...]]
+
+
+def _positions(workspace: Workspace, root: str) -> dict[str, tuple[int, ...]]:
+    """Where pip first reads each file: the line numbers of the includes leading to it.
+
+    pip reads an included file at its include line, so a line of a file at position P
+    comes at P + (its number,) in the order pip meets requirements (tuples compare so).
+    """
+    positions: dict[str, tuple[int, ...]] = {}
+    stack: list[tuple[str, tuple[int, ...]]] = [(root, ())]
+    while stack:  # the depth-first order of Workspace.walk
+        key, position = stack.pop()
+        if key in positions:
+            continue
+        positions[key] = position
+        for number, include in sorted(workspace.sources[key].includes.items(), reverse=True):
+            if include.key in workspace.sources and include.problem is None:
+                stack.append((include.key, (*position, number)))
+    return positions
 
 
 class _State:
     """What pip carries from one line to the next across the whole install."""
 
-    __slots__ = ("constraints", "is_dir", "seen")
+    __slots__ = ("constraints", "first", "is_dir", "position", "repeats")
 
     def __init__(
         self, constraints: dict[str, Constraint], is_dir: Callable[[str], bool] | None
     ) -> None:
         self.constraints = constraints
         self.is_dir = is_dir
-        self.seen: set[tuple[str, str | None]] = set()  # (project, marker) already required
+        self.first: dict[str, _Seen] = {}  # project -> its first requirement line
+        self.repeats: dict[str, list[_Seen]] = {}  # project -> all its lines, if more than one
+        self.position: tuple[int, ...] = ()  # _positions of the file being checked
+
+    def require(self, key: str, at: _At, findings: list[Finding], req: Requirement | None) -> None:
+        """Remember a requirement line of the project (one dict lookup for most lines)."""
+        assert at.line is not None
+        seen = (at.path, at.line, findings, req, self.position)
+        first = self.first.setdefault(key, seen)
+        if first is not seen:
+            repeats = self.repeats.get(key)
+            if repeats is None:
+                self.repeats[key] = [first, seen]
+            else:
+                repeats.append(seen)
 
 
 def collect_constraints(workspace: Workspace) -> dict[str, Constraint]:
@@ -239,9 +350,14 @@ def collect_constraints(workspace: Workspace) -> dict[str, Constraint]:
             if requirement.key is None:
                 continue
             entry = constraints.setdefault(requirement.key, Constraint())
-            entry.pinned |= requirement.is_pinned
+            # A URL fixes the artifact: pip makes the requirement's candidate from it
+            # (factory._iter_candidates_from_constraints), a direct one that needs no pin
+            # and is verified by the requirement's hashes or by the URL's own hash.
+            direct = requirement.kind == URL
+            entry.pinned |= requirement.is_pinned or direct
             entry.version = entry.version or requirement.pinned_version
             entry.hashed |= line.hashes_only or bool(line.options_named("--hash"))
+            entry.hashed |= direct and requirement.url_hash is not None
     return constraints
 
 
@@ -267,9 +383,10 @@ def _check_source(source: Source, state: _State) -> list[Finding]:
         if not line.content and not comment:
             continue
         at.line = line
+        # (A repeat's line_findings may still change: state keeps the list, unsuppressed.)
         line_findings = _check_line(line, source, constraint_file, state, at)
         if "hashpin" in comment:  # only a suppression comment can suppress
-            line_findings = _suppress(path, line, line_findings)
+            line_findings = suppress(path, line, line_findings)
         findings.extend(line_findings)
     return findings
 
@@ -306,9 +423,10 @@ class _At:
             self.path,
             code,
             message,
-            line=row,
+            line=line.number,
             column=column,
             end_line=line.end,
+            column_line=row,
             requirement=requirement,
             fixable=fixable,
         )
@@ -415,8 +533,8 @@ def _check_requirement(
         name = plain_pin_name(line.args)
         if name is not None:
             # name==1.2.3 with sha256 hashes, the bulk of a lock file: pinned and hashed,
-            # so of the checks below only the one for duplicates can find anything.
-            _is_duplicate(canonical_name(name), None, name, state, at, findings)
+            # so of the checks below only the one for repeats can find anything.
+            state.require(canonical_name(name), at, findings, None)
             return
     try:
         requirement = interpret(line.args)
@@ -468,8 +586,8 @@ def _check_requirement(
         )
         return
     key = requirement.key
-    if key is not None and _is_duplicate(key, requirement.marker, label, state, at, findings):
-        return
+    if key is not None:
+        state.require(key, at, findings, requirement)
     constraint = state.constraints.get(key) if key and state.constraints else None
     hashes = line.hashes_only or bool(line.options_named("--hash"))
     if requirement.kind == NAMED:
@@ -503,21 +621,128 @@ def _check_requirement(
         )
 
 
-def _is_duplicate(
-    key: str, marker: str | None, label: str, state: _State, at: _At, findings: list[Finding]
-) -> bool:
-    """Report the project if pip has seen it already under this marker, else remember it."""
-    if (key, marker) in state.seen:
-        findings.append(
-            at(
-                "HP104",
-                f"{label} is listed again: pip checks only the first one's hashes",
-                requirement=label,
+# What pip never looks at on a line whose candidate another line makes.
+_UNCHECKED = frozenset({"HP001", "HP002", "HP101", "HP106"})
+_EXTRAS_ONLY = "extras"  # name[extra] without a version clause: pip resolves it last
+
+
+class _Repeat:
+    """One requirement line of a project that the install lists more than once."""
+
+    __slots__ = ("findings", "kind", "line", "order", "path", "requirement", "version")
+
+    def __init__(self, seen: _Seen) -> None:
+        self.path, self.line, self.findings, requirement, position = seen
+        self.order = (*position, self.line.number)  # where pip meets it
+        if requirement is None:  # a plain name==1.2.3 of the fast path
+            requirement = interpret(self.line.args)
+        self.requirement = requirement
+        if requirement.kind == URL:
+            self.kind = URL
+            self.version = url_version(requirement)
+        else:
+            self.kind = _EXTRAS_ONLY if requirement.extras and not requirement.specifiers else NAMED
+            self.version = requirement.pinned_version or (
+                requirement.specifiers[0][1]
+                if requirement.is_pinned and requirement.specifiers[0][0] == "==="
+                else None
             )
-        )
-        return True
-    state.seen.add((key, marker))
-    return False
+
+    @property
+    def marker(self) -> str | None:
+        return self.requirement.marker
+
+    def where(self, other: _Repeat) -> str:
+        number = self.line.number
+        return f"line {number}" if self.path == other.path else f"{self.path}:{number}"
+
+    def admits(self, version: str) -> bool:
+        """Whether a candidate of this version satisfies this line (True if unknown)."""
+        if self.kind == URL:
+            return self.version is None or same_version(self.version, version)
+        return admits(self.requirement.specifiers, version)
+
+
+def _resolve_repeats(seen: list[_Seen]) -> list[tuple[str, Line, list[Finding]]]:
+    """Which lines of one project pip checks, and whether they can be installed together.
+
+    pip's resolver (resolution/resolvelib/factory.py) makes one candidate per direct URL,
+    each prepared (so hash-checked) with its own line's hashes as soon as the requirements
+    are collected, except that a URL already seen is the same candidate. Named lines are
+    then merged: the candidate found on the index is prepared with the hashes of the first
+    line its identifier is fed (collect_root_requirements feeds name[extra] lines without
+    a version clause after all others), and none is looked for once a direct URL of the
+    project has been fed. Markers decide per environment which lines take part at all.
+    """
+    changed: list[tuple[str, Line, list[Finding]]] = []
+    try:
+        repeats = sorted((_Repeat(entry) for entry in seen), key=lambda repeat: repeat.order)
+    except InvalidRequirement:  # cannot happen: every line was interpreted already
+        return changed
+    for index, repeat in enumerate(repeats):
+        instead = _checked_instead(repeats, index)
+        conflict = next((other for other in repeats[:index] if _conflicts(other, repeat)), None)
+        if instead is not None:
+            repeat.findings[:] = [f for f in repeat.findings if f.code not in _UNCHECKED]
+        if conflict is None and instead is None:
+            continue
+        changed.append((repeat.path, repeat.line, repeat.findings))
+        at = _At(repeat.path)
+        at.line = repeat.line
+        label = repeat.requirement.name or repeat.line.args
+        if conflict is not None:
+            message = (
+                f"{repeat.line.args} conflicts with {conflict.line.args} on "
+                f"{conflict.where(repeat)}: no candidate satisfies both, so pip's resolver "
+                "refuses the install"
+            )
+            repeat.findings.append(at("HP000", message, requirement=label))
+        elif instead is not None:
+            if repeats.index(instead) < index:
+                message = f"{label} is listed again: pip checks only the first one's hashes"
+            else:
+                message = (
+                    f"{label} is listed again on {instead.where(repeat)}: pip checks that "
+                    "line's pin and hashes, not this one's"
+                )
+            repeat.findings.append(at("HP104", message, requirement=label))
+    return changed
+
+
+def _checked_instead(repeats: list[_Repeat], index: int) -> _Repeat | None:
+    """A line pip takes the candidate from wherever this one applies, if there is one."""
+    repeat = repeats[index]
+    for other_index, other in enumerate(repeats):
+        if other_index == index:
+            continue
+        if repeat.kind == URL:
+            # Its own candidate, unless an earlier line is the same link.
+            takes = (
+                other_index < index
+                and other.kind == URL
+                and link_key(other.requirement) == link_key(repeat.requirement)
+            )
+        elif repeat.kind == NAMED:
+            # An earlier named line fed first, or an earlier URL already there.
+            takes = other_index < index and other.kind != _EXTRAS_ONLY
+        else:
+            # Fed after every other kind of line; among its own kind, in file order.
+            takes = other.kind != _EXTRAS_ONLY or other_index < index
+        if takes and marker_implies(repeat.marker, other.marker):
+            return other
+    return None
+
+
+def _conflicts(one: _Repeat, other: _Repeat) -> bool:
+    """Whether pip's resolver finds no candidate for both lines where both apply."""
+    if one.kind == URL and other.kind == URL:
+        if candidate_key(one.requirement) == candidate_key(other.requirement):
+            return False
+    else:
+        versions = [v for v in (one.version, other.version) if v is not None]
+        if not versions or any(one.admits(v) and other.admits(v) for v in versions):
+            return False
+    return markers_overlap(one.marker, other.marker)
 
 
 def digest_problem(value: str) -> str:
@@ -542,8 +767,12 @@ def _insecure(url: str) -> bool:
     return host.lower() not in _LOCAL_HOSTS
 
 
-def _suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
-    """Apply a ``# hashpin: ignore[CODE,...]`` comment to its own logical line."""
+def suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
+    """Apply a ``# hashpin: ignore[CODE,...]`` comment to its own logical line.
+
+    A comment that suppresses nothing is HP108, unless it names an online rule: whether
+    that one has anything to suppress only ``check --online`` can tell.
+    """
     match = re.search(_SUPPRESSION, line.comment)
     if match is None:
         return findings
@@ -557,7 +786,7 @@ def _suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
             if rule is not None:
                 wanted.add(rule.code)
     kept = [f for f in findings if not (wanted is None or f.code in wanted)]
-    used = len(kept) < len(findings)
+    used = len(kept) < len(findings) or any(code.startswith(ONLINE) for code in wanted or ())
     if not used:
         kept.append(
             Finding(
@@ -571,7 +800,7 @@ def _suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
     return kept
 
 
-def _apply_settings(findings: list[Finding], settings: Settings) -> list[Finding]:
+def apply_settings(findings: list[Finding], settings: Settings) -> list[Finding]:
     kept = []
     for finding in findings:
         if not settings.enabled(finding.code):
