@@ -85,11 +85,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "--online", action="store_true",
             help="also ask the index: missing dependencies, stale hashes, uncovered targets",
         )  # fmt: skip
-        online.add_argument(
-            "--target", action="append", default=[], metavar="PY:PLATFORM",
-            help="a target to check, e.g. 3.12:linux-x86_64 (repeatable; default: "
-            "[tool.hashpin] targets, else this machine)",
-        )  # fmt: skip
+        _add_target_option(online)
         _add_index_options(check)
     if command in (None, "fix"):
         fix.add_argument(
@@ -154,6 +150,12 @@ def _add_fix_options(parser: argparse.ArgumentParser) -> None:
         help="print the changes as a unified diff; write nothing",
     )  # fmt: skip
     what.add_argument(
+        "--add-missing", action="store_true",
+        help="add every dependency the file lacks, pinned and hashed, until it is whole "
+        "on every --target (unsafe: chooses versions)",
+    )  # fmt: skip
+    _add_target_option(what)
+    what.add_argument(
         "--fix-includes-anywhere", action="store_true",
         help="also fix included files outside the given files' git work tree (or folder)",
     )  # fmt: skip
@@ -176,6 +178,14 @@ def _add_fix_options(parser: argparse.ArgumentParser) -> None:
     targets.add_argument(
         "--abi", action="append", default=[], metavar="ABI",
         help="keep wheels for this ABI (repeatable)",
+    )  # fmt: skip
+
+
+def _add_target_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--target", action="append", default=[], metavar="PY:PLATFORM",
+        help="a target the file installs on, e.g. 3.12:linux-x86_64 (repeatable; default: "
+        "[tool.hashpin] targets, else this machine)",
     )  # fmt: skip
 
 
@@ -425,6 +435,9 @@ def _fix(args: argparse.Namespace) -> int:
     env = os.environ
     try:
         settings, config, paths = _load_settings(args)
+        if args.target and not args.add_missing:
+            raise _UsageError("--target needs --add-missing (or check --online)")
+        closure_targets = _targets(args, config) if args.add_missing else []
         base, resolver = _index(args)
         narrowing = args.platform or args.python_version or args.implementation or args.abi
         target = (
@@ -449,6 +462,8 @@ def _fix(args: argparse.Namespace) -> int:
         strategy=args.index_strategy,
         target=target,
         python_version=args.python_version,
+        add_missing=args.add_missing,
+        closure_targets=closure_targets,
     )
 
     constraint_paths = [*config.constraint_files(), *args.constraints]
@@ -508,10 +523,15 @@ def _online_setup(
     args: argparse.Namespace, config: Config
 ) -> tuple[list[Target], IndexSettings, Resolver]:
     """The targets, sources and resolver of ``check --online``."""
+    return (_targets(args, config), *_index(args))
+
+
+def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
+    """``--target``, else ``[tool.hashpin] targets``, else this machine (TargetError, a
+    ValueError, for one that cannot be read)."""
     from .targets import machine_target, parse_target
 
-    targets = [parse_target(text) for text in args.target or config.targets] or [machine_target()]
-    return (targets, *_index(args))
+    return [parse_target(text) for text in args.target or config.targets] or [machine_target()]
 
 
 def _note(message: str) -> None:

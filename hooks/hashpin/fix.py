@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from packaging.version import Version
 
+    from . import targets
     from .cache import Cache
     from .index import IndexClient, ProjectPage
     from .locations import IndexSettings
@@ -82,6 +83,8 @@ class FixOptions:
     """What the user asked of ``fix``, beyond where the index is."""
 
     __slots__ = (
+        "add_missing",
+        "closure_targets",
         "includes_anywhere",
         "pin",
         "pre",
@@ -103,6 +106,8 @@ class FixOptions:
         strategy: str = FIRST_INDEX,
         target: Target | None = None,
         python_version: str | None = None,
+        add_missing: bool = False,
+        closure_targets: list[targets.Target] | None = None,
     ) -> None:
         self.pin = pin
         self.pre = pre
@@ -113,6 +118,8 @@ class FixOptions:
         self.python_version = python_version  # for requires-python when pinning
         # Write included files wherever they are, not only inside the given files' tree.
         self.includes_anywhere = includes_anywhere
+        self.add_missing = add_missing  # add what the dependency closure lacks
+        self.closure_targets = closure_targets or []  # where the closure must be whole
 
 
 class Task:
@@ -1224,6 +1231,36 @@ def _work_tree(path: str) -> str:
         current = parent
 
 
+def _untouched(
+    workspace: Workspace,
+    paths: list[str],
+    errors: list[str],
+    notes: list[str],
+    settings: Settings,
+    env: Mapping[str, str] | None,
+    excluded: Callable[[str], bool],
+) -> Outcome:
+    """The outcome of a run that changes nothing: each root file left unchanged, saying why."""
+    import os
+
+    from .rules import check
+
+    results = []
+    for key in workspace.roots:
+        source = workspace.sources[key]
+        result = FileResult(source.path, b"", source.file.encoding if source.file else "utf-8")
+        result.errors = list(errors)
+        results.append(result)
+        errors = []  # each reason once
+    report = check(workspace, settings, is_dir=os.path.isdir)
+    for path in [path for path in report.files if excluded(path)]:
+        del report.files[path]
+    for findings in report.files.values():
+        for finding in findings:
+            finding.fixable = False
+    return Outcome(results, notes, report)
+
+
 def run(
     paths: list[str],
     *,
@@ -1267,10 +1304,20 @@ def run(
     if not options.includes_anywhere:
         _keep_inside(workspace, tasks_by_path, notes)
     resolver.resolve([task for tasks in tasks_by_path.values() for task in tasks], options)
+    additions: dict[str, list[Task]] = {}
+    if options.add_missing:
+        from .additions import plan_additions
+
+        by_key, closure_errors = plan_additions(workspace, tasks_by_path, options, resolver, order)
+        if closure_errors:
+            return _untouched(workspace, paths, closure_errors, notes, settings, env, excluded)
+        additions = {workspace.sources[key].path: added for key, added in by_key.items()}
+        resolver.resolve([task for added in additions.values() for task in added], options)
     results: list[FileResult] = []
     contents: dict[str, bytes] = {}
     for source in workspace.sources.values():
-        tasks = tasks_by_path.get(source.path)
+        added = additions.get(source.path, [])
+        tasks = [*tasks_by_path.get(source.path, []), *added]
         if not tasks or source.file is None:
             continue
         before = source.file.render()
@@ -1283,8 +1330,14 @@ def run(
         if result.errors:
             continue
         text = source.file.text
+        newline = newline_of(text)
         try:
-            lines = apply(tasks, source.file.lines, newline_of(text))
+            lines = apply([t for t in tasks if t not in added], source.file.lines, newline)
+            if added:
+                from .additions import insert_lines
+
+                new = [checked_rewrite(task, render_task(task, newline)) for task in added]
+                lines = insert_lines(lines, new, newline)
         except UnsafeRewrite as exc:
             result.errors.append(str(exc))
             continue

@@ -23,7 +23,7 @@ from .workspace import CONSTRAINTS, REQUIREMENTS
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from packaging.requirements import Requirement
 
@@ -86,6 +86,21 @@ class Pin:
         self.label = f"{key}=={version}"
 
 
+class Missing:
+    """A dependency the file lacks, as ``fix --add-missing`` needs to know it: every
+    specifier placed on it, who needs it, where (targets) and under which markers."""
+
+    __slots__ = ("edges", "key", "requirers", "root", "specifiers", "targets")
+
+    def __init__(self, key: str, root: Pin) -> None:
+        self.key = key
+        self.root = root  # the file line the first chain starts from: the file it goes in
+        self.specifiers: list[str] = []
+        self.requirers: set[str] = set()
+        self.targets: set[str] = set()
+        self.edges: set[str | None] = set()  # requirer's marker and the dependency's own
+
+
 class Audit:
     """One online check of a workspace on some targets; see :func:`audit`."""
 
@@ -106,6 +121,7 @@ class Audit:
         self._files: dict[str, list[DistFile] | None] = {}  # key -> the project's files
         self.failed: set[str] = set()  # projects whose source failed (not unknown)
         self._metadata: dict[str, CoreMetadata | MetadataError] = {}  # file URL -> metadata
+        self.missing: dict[str, Missing] = {}  # what the closure lacks, by project
 
     # -- findings -----------------------------------------------------------------------------
 
@@ -239,9 +255,15 @@ def add_online_findings(
     return problems
 
 
-def collect_pins(workspace: Workspace) -> tuple[list[Pin], dict[str, Pin]]:
+def collect_pins(
+    workspace: Workspace, versions: Mapping[int, str] | None = None
+) -> tuple[list[Pin], dict[str, Pin]]:
     """The pins of the requirements files (first one of a project wins, as pip checks it),
-    and those of the constraints files, which pin and hash a dependency without adding it."""
+    and those of the constraints files, which pin and hash a dependency without adding it.
+
+    ``versions`` gives the version of lines not pinned yet (by ``id`` of the line): what
+    ``fix --pin`` chose for them in this run.
+    """
     pins: dict[str, Pin] = {}
     constraints: dict[str, Pin] = {}
     for source in workspace.sources.values():
@@ -255,7 +277,7 @@ def collect_pins(workspace: Workspace) -> tuple[list[Pin], dict[str, Pin]]:
                 requirement = interpret(line.args)
             except InvalidRequirement:
                 continue
-            version = requirement.pinned_version
+            version = requirement.pinned_version or (versions or {}).get(id(line))
             if requirement.kind != NAMED or version is None or requirement.key is None:
                 continue  # the offline rules say what is wrong with it
             hashes = frozenset(
@@ -285,14 +307,27 @@ def audit(
 ) -> tuple[list[OnlineFinding], list[str]]:
     """The online findings of the workspace's requirements files on ``targets``, and the
     one-line problems that kept a question from being asked (a failing source)."""
-    pins, constraints = collect_pins(workspace)
+    run = run_audit(workspace, targets, resolver, locations_for, strategy)
+    return run.findings(), run.problems
+
+
+def run_audit(
+    workspace: Workspace,
+    targets: list[Target],
+    resolver: Resolver,
+    locations_for: Callable[[Source], list[Location]],
+    strategy: str,
+    versions: Mapping[int, str] | None = None,
+) -> Audit:
+    """:func:`audit`, with what it found kept in the returned :class:`Audit`."""
+    pins, constraints = collect_pins(workspace, versions)
     run = Audit(resolver, targets, locations_for, strategy)
     run.fetch((pin.key, locations_for(pin.source)) for pin in [*pins, *constraints.values()])
     digests = _digests(run, [*pins, *constraints.values()])
     for pin in pins:
         _check_pin(run, pin, digests)
     _follow_dependencies(run, pins, constraints)
-    return run.findings(), run.problems
+    return run
 
 
 # -- one pin ----------------------------------------------------------------------------------
@@ -534,6 +569,11 @@ def _dependency(
                 required_by=chain,
             )
         return [_Node(pin, pin.version, extras, chain, node.root)]
+    missing = run.missing.setdefault(key, Missing(key, node.root))
+    missing.specifiers.append(str(requirement.specifier))
+    missing.requirers.add(node.pin.key)
+    missing.targets.add(target.label)
+    missing.edges.add(_edge_marker(node.pin.marker, requirement))
     shown_chain = ", required by ".join(chain)
     run.find(
         node.root,
@@ -545,6 +585,23 @@ def _dependency(
     )
     stand_in = _stand_in(run, key, requirement, node, target)
     return [] if stand_in is None else [_Node(stand_in, stand_in.version, extras, chain, node.root)]
+
+
+def _edge_marker(requirer: str | None, requirement: Requirement) -> str | None:
+    """Where this edge needs the dependency: the requirer's line marker and the
+    dependency's own, less its ``extra`` clauses (the extra was asked for, or the edge
+    would not be followed). None for everywhere."""
+    import re
+
+    own = str(requirement.marker) if requirement.marker is not None else ""
+    extra = r"""extra\s*==\s*(?:"[^"]*"|'[^']*')"""
+    extras = rf"(?:{extra}|\(\s*{extra}(?:\s+or\s+{extra})*\s*\))"
+    own = re.sub(rf"^\s*{extra}(?:\s+or\s+{extra})*\s*$", "", own)
+    own = re.sub(rf"\s+and\s+{extras}|{extras}\s+and\s+", "", own).strip()
+    parts = [part for part in (requirer, own) if part]
+    if len(parts) < 2:
+        return parts[0] if parts else None
+    return " and ".join(f"({part})" for part in parts)
 
 
 def _stand_in(
