@@ -243,3 +243,73 @@ def test_target_without_online_is_a_usage_error(capsys: pytest.CaptureFixture[st
     Path("requirements.txt").write_text("a==1\n")
     assert main(["check", "--target", LINUX, "requirements.txt"]) == 2
     assert "--target needs --online" in capsys.readouterr().err
+
+
+# -- faults -----------------------------------------------------------------------------------
+
+
+def test_a_dependency_cycle_ends(server: IndexServer) -> None:
+    ping = make_wheel("ping", "1.0", requires_dist=["pong"])
+    pong = make_wheel("pong", "1.0", requires_dist=["ping"])
+    server.add_project("ping", [ping])
+    server.add_project("pong", [pong])
+    assert online(server, line(ping) + line(pong)) == ([], [])
+    findings, _ = online(server, line(ping))  # pong missing, and its own dependency is ping
+    assert [(f.code, f.required_by) for f in findings] == [("HP210", ["ping==1.0"])]
+
+
+def test_a_large_closure_is_read_in_one_run(server: IndexServer) -> None:
+    count = 2000
+    text = ""
+    for number in range(count):
+        dist = make_wheel(f"p{number}", "1.0", requires_dist=[f"p{(number + 1) % count}"])
+        server.add_project(dist.project, [ServedFile(dist, core_metadata=True)])
+        text += line(dist) if number != 7 else ""
+    findings, problems = online(server, text)
+    assert problems == []
+    assert [(f.code, f.message.split(" ")[0]) for f in findings] == [("HP210", "p7")]
+
+
+def test_malformed_metadata_and_an_sdist_with_dynamic_dependencies(server: IndexServer) -> None:
+    from distmaker import make_sdist
+
+    broken = Dist("broken-1.0-py3-none-any.whl", b"not a zip", "broken", "1.0")
+    dynamic = make_sdist("dynamic", "1.0", metadata_version="2.2", dynamic=["Requires-Dist"])
+    server.add_project("broken", [broken])
+    server.add_project("dynamic", [dynamic])
+    findings, problems = online(server, line(broken) + line(dynamic))
+    assert problems == []
+    assert [(f.line, f.code) for f in findings] == [(1, "HP213"), (2, "HP213"), (2, "HP214")]
+    assert "not a zip file" in findings[0].message
+    assert "Requires-Dist is dynamic" in findings[1].message
+
+
+def test_a_metadata_file_with_a_wrong_digest_is_refused_and_not_cached(server: IndexServer) -> None:
+    server.metadata_lies = True
+    text = line(REQUESTS) + line(IDNA) + line(URLLIB3) + line(CHARSET_LINUX, CHARSET_WINDOWS)
+    findings, _ = online(server, text)
+    # requests and urllib3 offer PEP 658 files; the others are read from their wheels
+    assert [(f.line, f.code, "refused" in f.message) for f in findings] == [
+        (1, "HP213", True),
+        (3, "HP213", True),
+    ]
+    server.metadata_lies = False
+    assert online(server, text) == ([], [])  # the refused file was not kept
+
+
+def test_an_index_that_fails_is_one_problem_and_the_rest_is_checked(server: IndexServer) -> None:
+    server.failures["/simple/idna/"] = 100
+    findings, problems = online(server, line(IDNA) + line(YANKED))
+    assert len(problems) == 1 and problems[0].startswith("idna: ")
+    assert [f.code for f in findings] == ["HP203"]
+
+
+def test_refresh_hashes_fixes_stale_and_unhashed_files(server: IndexServer) -> None:
+    text = (
+        f"charset-normalizer==3.3.2 --hash=sha256:{CHARSET_LINUX.sha256} --hash=sha256:{'0' * 64}\n"
+    )
+    findings, _ = online(server, text, LINUX, WINDOWS)
+    assert sorted({f.code for f in findings}) == ["HP204", "HP205", "HP206"]
+    main(["fix", "--index-url", server.index_url, "--cache-dir", "cache", "--refresh-hashes",
+          "requirements.txt"])  # fmt: skip
+    assert online(server, Path("requirements.txt").read_text(), LINUX, WINDOWS) == ([], [])
