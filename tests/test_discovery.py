@@ -808,3 +808,20 @@ def test_stdin_through_a_pipe(tmp_path: Path) -> None:
         "<stdin>:1:1: HP001 a>=1 is not pinned to one version (use ==)",
         "<stdin>:1:1: HP002 a has no --hash",
     ]
+
+
+def test_a_constraints_file_found_by_name_is_checked_as_one_but_pins_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "constraints.txt").write_text("a==1\nb>=2\n")  # pip-tools' constraints: no hashes
+    assert main(["check", "--isolated", "--no-cache", "constraints.txt"]) == 0
+    capsys.readouterr()
+    (tmp_path / "constraints.txt").write_text("a==1 --hash=sha256:" + "a" * 64 + "\n")
+    (tmp_path / "requirements.txt").write_text("a\n")
+    # Found side by side, it is not a -c of requirements.txt: pip would refuse 'a' unpinned.
+    assert main(["check", "--isolated", "--no-cache"]) == 1
+    out = capsys.readouterr().out
+    assert "requirements.txt:1:1: HP001" in out and "constraints.txt" not in out
+    (tmp_path / "requirements.txt").write_text("-c constraints.txt\na\n")
+    assert main(["check", "--isolated", "--no-cache"]) == 0  # used as one, it pins and hashes

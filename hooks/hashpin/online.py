@@ -269,6 +269,8 @@ def collect_pins(
     for source in workspace.sources.values():
         if source.file is None or source.role not in (REQUIREMENTS, CONSTRAINTS):
             continue
+        if not source.applies:
+            continue  # a constraints file by name only: it adds and pins nothing
         chosen = pins if source.role == REQUIREMENTS else constraints
         for line in source.file.lines:
             if not line.args or line.error:

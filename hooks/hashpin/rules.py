@@ -338,7 +338,7 @@ def collect_constraints(workspace: Workspace) -> dict[str, Constraint]:
     """Projects that constraints files pin or hash: that counts for their requirements."""
     constraints: dict[str, Constraint] = {}
     for source in workspace.sources.values():
-        if source.role != CONSTRAINTS or source.file is None:
+        if source.role != CONSTRAINTS or source.file is None or not source.applies:
             continue
         for line in source.file.lines:
             if not line.args or line.error:

@@ -45,7 +45,7 @@ class Include:
 class Source:
     """One requirements file as read from disk."""
 
-    __slots__ = ("error", "file", "includes", "key", "path", "role")
+    __slots__ = ("applies", "error", "file", "includes", "key", "path", "role")
 
     def __init__(self, path: str, key: str) -> None:
         self.path = path
@@ -53,6 +53,9 @@ class Source:
         self.file: File | None = None
         self.error: tuple[int, str] | None = None  # (line, message) when it cannot be read
         self.role = REQUIREMENTS
+        # A constraints file's pins and hashes count for the requirements of the run only
+        # when it is used as one: included with -c, or configured; not for its name alone.
+        self.applies = True
         self.includes: dict[int, Include] = {}  # by the including line's number
 
 
@@ -123,7 +126,16 @@ def load(
         kinds = included_as.get(key, set())
         if (True in kinds or key in declared_constraints) and False not in kinds:
             source.role = CONSTRAINTS
+        elif not kinds and key in workspace.roots and _named_constraints(source.path):
+            source.role = CONSTRAINTS  # constraints.txt given (or found) on its own
+            source.applies = False
     return workspace
+
+
+def _named_constraints(path: str) -> bool:
+    """Whether the file is named as discovery names a constraints file."""
+    name = os.path.basename(path)
+    return name.startswith("constraints") and name.endswith(".txt")
 
 
 def _read_tree(
