@@ -1,8 +1,10 @@
 """The on-disk cache of ``hashpin fix``: project pages and file digests.
 
 Files on an index never change once uploaded, so a digest computed from a file's bytes is
-kept for good, keyed by the file's URL and the algorithm. Project pages do change (new
-uploads), so they are kept with their ETag / Last-Modified and revalidated, never trusted.
+kept for good, keyed by the file's URL and the algorithm; so is a file's core metadata.
+Project pages do change (new uploads), so they are kept with their ETag / Last-Modified
+and ``Cache-Control: max-age``: used as they are while the index says they are fresh,
+revalidated after that.
 
 Entries are read and written as ``cachedir`` does it: whole or not at all, and a
 damaged one is a miss.

@@ -14,6 +14,7 @@ A file is written only if every task of that file succeeded (all-or-nothing per 
 
 from __future__ import annotations
 
+import functools
 import re
 from contextlib import contextmanager
 
@@ -507,7 +508,8 @@ class Resolver:
             page = fresh
         else:
             page = self.client.project_page(index_url, key)
-        self.cache.store_page(index_url, key, page)
+        if page.etag or page.last_modified or page.max_age:
+            self.cache.store_page(index_url, key, page)  # else it could never be used again
         return page
 
     def _find_links(self, location: Location) -> list[DistFile]:
@@ -723,6 +725,44 @@ def _specifier(requirement: Requirement) -> SpecifierSet:
     return SpecifierSet(",".join(op + version for op, version in requirement.specifiers))
 
 
+def version_of(filename: str, key: str) -> Version | None:
+    """The version of a distribution file of project ``key``, None when it is not one.
+
+    Cheap, for pages that list every file of every version (50,000 on PyPI for some
+    projects): the name and version are cut out of the file name as the two formats
+    place them, and each distinct name and version string is parsed once per run.
+    """
+    lowered = filename.lower()
+    if lowered.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        if len(parts) not in (5, 6):  # name-version(-build)-python-abi-platform
+            return None
+        name, version = parts[0], parts[1]
+    else:
+        suffix = next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
+        if suffix is None:
+            return None
+        name, _, version = filename[: -len(suffix)].rpartition("-")
+    if not name or _canonical(name) != key:
+        return None
+    return _version(version)
+
+
+@functools.lru_cache(maxsize=8192)
+def _canonical(name: str) -> str:
+    return canonical_name(name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _version(text: str) -> Version | None:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
 def parse_version(filename: str, key: str) -> tuple[Version, frozenset[Tag] | None] | None:
     """The version (and, for a wheel, the tags) of a distribution file of project ``key``.
 
@@ -771,9 +811,15 @@ def files_of_version(
     except InvalidSpecifier:
         return []
     chosen = []
+    matches: dict[Version, bool] = {}  # each distinct version is matched once
     for dist in files:
-        parsed = parse_version(dist.filename, key)
-        if parsed is not None and specifier.contains(parsed[0], prereleases=True):
+        found = version_of(dist.filename, key)
+        if found is None:
+            continue
+        match = matches.get(found)
+        if match is None:
+            match = matches[found] = specifier.contains(found, prereleases=True)
+        if match:
             chosen.append(dist)
     return chosen
 
@@ -853,9 +899,9 @@ def _versions_newest_first(
 ) -> list[tuple[Version, list[DistFile]]]:
     by_version: dict[Version, list[DistFile]] = {}
     for dist in files:
-        parsed = parse_version(dist.filename, key)
-        if parsed is not None:
-            by_version.setdefault(parsed[0], []).append(dist)
+        version = version_of(dist.filename, key)
+        if version is not None:
+            by_version.setdefault(version, []).append(dist)
     return sorted(by_version.items(), reverse=True, key=lambda item: item[0])
 
 

@@ -105,6 +105,17 @@ RULES: tuple[Rule, ...] = (
          "the dependencies of a pinned version cannot be read"),
     Rule("HP214", "builds-from-source", WARNING, None,
          "on a target only an sdist fits: its build dependencies are not hash-checked"),
+    # The lock-file rules (pylock.toml, PEP 751; hashpin/pylock.py), offline.
+    Rule("HP301", "mismatched-artifact", ERROR, None,
+         "a wheel or sdist whose file name is not one of the package's name and version"),
+    Rule("HP302", "url-name-mismatch", ERROR, None,
+         "an artifact's url or path ends in another file name than its name says"),
+    Rule("HP303", "unknown-hash-algorithm", ERROR, None,
+         "a hash algorithm that not every Python has (hashlib.algorithms_guaranteed)"),
+    Rule("HP304", "invalid-marker", ERROR, None,
+         "a marker, environment or requires-python that does not parse"),
+    Rule("HP305", "no-file-for-environment", ERROR, None,
+         "a package with wheels only, for platforms that every environment of the lock excludes"),
 )  # fmt: skip
 ONLINE = "HP2"  # the code prefix of the online rules: the offline check cannot judge them
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
@@ -366,6 +377,10 @@ def _check_source(source: Source, state: _State) -> list[Finding]:
     if source.error is not None:
         number, message = source.error
         return [Finding(path, "HP000", message, line=number)]
+    if source.lock is not None:  # pylock.toml: imported only when a lock file is checked
+        from .pylock import check_lock
+
+        return check_lock(path, source.lock)
     assert source.file is not None
     if any("\x00" in line.raw for line in source.file.lines):
         return [
@@ -773,7 +788,15 @@ def suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
     A comment that suppresses nothing is HP108, unless it names an online rule: whether
     that one has anything to suppress only ``check --online`` can tell.
     """
-    match = re.search(_SUPPRESSION, line.comment)
+    return suppress_comment(path, line.comment, line.number, line.end, findings)
+
+
+def suppress_comment(
+    path: str, comment: str, number: int, end: int, findings: list[Finding]
+) -> list[Finding]:
+    """``suppress`` for the comment of lines ``number`` to ``end`` of any kind of file (a
+    lock file's TOML comment too): the findings it leaves, with HP108 if it is unused."""
+    match = re.search(_SUPPRESSION, comment)
     if match is None:
         return findings
     listed = match.group(1)
@@ -793,8 +816,8 @@ def suppress(path: str, line: Line, findings: list[Finding]) -> list[Finding]:
                 path,
                 "HP108",
                 f"'{match.group(0)}' suppresses nothing on this line",
-                line=line.number,
-                end_line=line.end,
+                line=number,
+                end_line=end,
             )
         )
     return kept

@@ -366,10 +366,18 @@ def _clean_path(path: str) -> str:
     )
 
 
+_PLAIN_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d+)?/[A-Za-z0-9._~/-]*")
+
+
 def _resolve_file_url(base_url: str, href: str) -> tuple[str, dict[str, str]]:
     """Absolute URL without fragment or credentials, and the hashes the fragment named."""
     from urllib.parse import urljoin, urlsplit, urlunsplit
 
+    if _PLAIN_URL_RE.fullmatch(href):
+        # Absolute, no userinfo, query, fragment or escapes, nothing to quote: as PyPI
+        # lists its files. What the general path below would return, at a fraction of
+        # its cost on a page of 50,000 files.
+        return href, {}
     parts = urlsplit(urljoin(base_url, href.strip()))
     hashes = _fragment_hashes(parts.fragment)
     clean = urlunsplit(parts._replace(path=_clean_path(parts.path), fragment=""))

@@ -43,14 +43,17 @@ class Include:
 
 
 class Source:
-    """One requirements file as read from disk."""
+    """One requirements file (or PEP 751 lock file) as read from disk."""
 
-    __slots__ = ("applies", "error", "file", "includes", "key", "path", "role")
+    __slots__ = ("applies", "error", "file", "includes", "key", "lock", "path", "role")
 
     def __init__(self, path: str, key: str) -> None:
         self.path = path
         self.key = key
         self.file: File | None = None
+        # A lock file given or found (pylock.toml): its bytes, for hashpin.pylock to read;
+        # ``file`` stays None, so everything that works on requirements lines skips it.
+        self.lock: bytes | None = None
         self.error: tuple[int, str] | None = None  # (line, message) when it cannot be read
         self.role = REQUIREMENTS
         # A constraints file's pins and hashes count for the requirements of the run only
@@ -132,6 +135,16 @@ def load(
     return workspace
 
 
+def is_lock_name(path: str) -> bool:
+    """Whether the file is named as a PEP 751 lock file: ``pylock.toml`` or
+    ``pylock.<name>.toml`` (any case; hashpin.pylock says when pip would not take the name)."""
+    name = os.path.basename(path).lower()
+    # (what the glob pylock.*.toml of discover.NAMES matches, pylock..toml included)
+    return name == "pylock.toml" or (
+        name.startswith("pylock.") and name.endswith(".toml") and len(name) >= len("pylock..toml")
+    )
+
+
 def _named_constraints(path: str) -> bool:
     """Whether the file is named as discovery names a constraints file."""
     name = os.path.basename(path)
@@ -208,20 +221,24 @@ def _read(
     """The file parsed, or with ``error`` saying why it could not be read; None when pip
     could not even open it, and ``via``, the include that names it, says why instead."""
     source = Source(path, key)
+    lock = via is None and is_lock_name(path)
     if data is None:
         try:
             data = read_limited(path)
         except (NotAFile, FileNotFoundError, NotADirectoryError) as exc:
             if via is None:
-                source.error = (1, _unreadable(exc))
+                source.error = (1, _unreadable(exc, lock))
                 return source
             kind = "constraints" if via.constraint else "requirements"
             reason = str(exc) if isinstance(exc, NotAFile) else "no such file"
             via.problem = f"cannot open {kind} file {path}: {reason}"
             return None
         except (TooLarge, OSError) as exc:
-            source.error = (1, _unreadable(exc))
+            source.error = (1, _unreadable(exc, lock))
             return source
+    if lock:  # given or found as one; through -r/-c, pip reads it as a requirements file
+        source.lock = data
+        return source
     try:
         text, bom, encoding = decode(data)
     except DecodeError as exc:
@@ -232,9 +249,9 @@ def _read(
     return source
 
 
-def _unreadable(error: Exception) -> str:
+def _unreadable(error: Exception, lock: bool = False) -> str:
     if isinstance(error, NotAFile):
-        return f"{error}, not a requirements file"
+        return f"{error}, not a {'lock' if lock else 'requirements'} file"
     if isinstance(error, OSError):
         return f"cannot read file: {error.strerror or error}"
     return str(error)
@@ -317,6 +334,8 @@ def refusal(path: str, head: bytes | None = None) -> str | None:
     at, unless the name is one of a requirements file. The message says what to give.
     """
     name = os.path.basename(path).lower()
+    if is_lock_name(name):
+        return None  # a lock file (pylock.toml), which hashpin.pylock reads
     kind = toml_refusal(name) or _NAMED_FORMATS.get(name)
     if kind is None:
         kind = next((label for ends, label in _SUFFIX_FORMATS if name.endswith(ends)), None)
@@ -341,8 +360,10 @@ def refusal(path: str, head: bytes | None = None) -> str | None:
 
 def toml_refusal(name: str) -> str | None:
     """What a TOML file given as a requirements file is called; None if ``name`` (lowercase)
-    is not one. The one place that turns TOML away: lock files (PEP 751 ``pylock.toml``)
-    are to be let in here."""
+    is not one, or is a lock file (PEP 751 ``pylock.toml``, ``pylock.<name>.toml``), which
+    hashpin reads. The one place that turns TOML away."""
+    if is_lock_name(name):
+        return None
     if name.endswith(".toml") or name in _TOML_NAMES:
         return "is a TOML file"
     return None
