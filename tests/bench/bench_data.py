@@ -12,6 +12,10 @@ does.
 
 Every project was chosen for having no unconditional ``Requires-Dist`` in the
 pinned version, so that resolvers need nothing else from the index.
+
+``ensure_history(data_dir)`` keeps, in ``data_dir/history.json``, what PyPI's page of each
+project listed for its other versions when first asked (names, sha256, sizes: about 57,000
+files, none downloaded), so that the bench index can serve pages as large as PyPI's.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ USER_AGENT = "hashpin-bench/1 (tests/bench/bench_fix.py)"
 MAX_FILES = 12
 MAX_SIZE = 10 * 1024 * 1024
 MANIFEST_VERSION = 1
+HISTORY_VERSION = 1
 
 # name -> version. None of them has an unconditional runtime dependency in this version
 # (checked in each wheel's METADATA; extras only). Mostly compiled projects with many
@@ -93,6 +98,21 @@ class Project:
     files: tuple[DistFile, ...]
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A file of another version than the pinned one: listed by the bench index, never
+    served (its bytes are not here)."""
+
+    filename: str
+    version: str | None  # None when the filename does not say (old .exe, .egg, ...)
+    sha256: str
+    size: int
+    requires_python: str | None
+    upload_time: str | None
+    yanked: bool | str
+    metadata_sha256: str | None
+
+
 class DataError(Exception):
     pass
 
@@ -118,25 +138,27 @@ def _get(url: str, accept: str = "*/*", timeout: float = 120.0) -> bytes:
         return body
 
 
+def version_of(filename: str, name: str) -> str | None:
+    """The version a wheel's or sdist's filename names, when it is one of ``name``."""
+    if filename.endswith(".whl"):
+        try:
+            wheel_name, wheel_version, _, _ = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            return None
+        return str(wheel_version) if wheel_name == name else None
+    if is_sdist(filename):
+        stem = re.sub(r"\.(tar\.gz|zip)$", "", filename)
+        sdist_name, _, sdist_version = stem.rpartition("-")
+        return sdist_version if canonicalize_name(sdist_name) == name else None
+    return None
+
+
 def _files_of_version(page: dict[str, Any], name: str, version: str) -> list[dict[str, Any]]:
-    found = []
-    for entry in page["files"]:
-        filename: str = entry["filename"]
-        if entry.get("yanked"):
-            continue
-        if filename.endswith(".whl"):
-            try:
-                wheel_name, wheel_version, _, _ = parse_wheel_filename(filename)
-            except InvalidWheelFilename:
-                continue
-            if wheel_name == name and str(wheel_version) == version:
-                found.append(entry)
-        elif is_sdist(filename):
-            stem = re.sub(r"\.(tar\.gz|zip)$", "", filename)
-            sdist_name, _, sdist_version = stem.rpartition("-")
-            if canonicalize_name(sdist_name) == name and sdist_version == version:
-                found.append(entry)
-    return found
+    return [
+        entry
+        for entry in page["files"]
+        if not entry.get("yanked") and version_of(entry["filename"], name) == version
+    ]
 
 
 def choose(entries: list[dict[str, Any]], limit: int = MAX_FILES) -> list[dict[str, Any]]:
@@ -306,3 +328,50 @@ def ensure_data(data_dir: Path, *, verify: bool = False) -> dict[str, Project]:
 
 def requirements_text(projects: dict[str, Project]) -> str:
     return "".join(f"{name}=={project.version}\n" for name, project in sorted(projects.items()))
+
+
+# -- the other versions, listed only -------------------------------------------------------
+
+
+def _history_of(name: str, version: str) -> tuple[Listed, ...]:
+    page = json.loads(_get(f"{PYPI_SIMPLE}{name}/", accept=PEP691_JSON))
+    listed = []
+    for entry in page["files"]:
+        of = version_of(entry["filename"], name)
+        if of == version:
+            continue  # the pinned version's files are the downloaded ones
+        metadata = entry.get("core-metadata") or entry.get("data-dist-info-metadata")
+        listed.append(
+            Listed(
+                filename=entry["filename"],
+                version=of,
+                sha256=entry["hashes"]["sha256"],
+                size=int(entry.get("size") or 0),
+                requires_python=entry.get("requires-python") or None,
+                upload_time=entry.get("upload-time"),
+                yanked=entry.get("yanked") or False,
+                metadata_sha256=metadata.get("sha256") if isinstance(metadata, dict) else None,
+            )
+        )
+    return tuple(listed)
+
+
+def ensure_history(data_dir: Path) -> dict[str, tuple[Listed, ...]]:
+    """The other versions' files of each project of ``PINS``, read from PyPI once."""
+    path = data_dir / "history.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = {}
+    if raw.get("version") != HISTORY_VERSION or raw.get("pins") != PINS:
+        raw = {"version": HISTORY_VERSION, "pins": PINS, "projects": {}}
+    known: dict[str, list[dict[str, Any]]] = raw["projects"]
+    missing = [name for name in PINS if name not in known]
+    if missing:
+        print(f"bench: reading {len(missing)} project pages from PyPI", file=sys.stderr)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            pages = pool.map(lambda name: _history_of(name, PINS[name]), missing)
+            for name, listed in zip(missing, pages):
+                known[name] = [asdict(entry) for entry in listed]
+        _write_atomically(path, json.dumps(raw).encode())
+    return {name: tuple(Listed(**entry) for entry in known[name]) for name in PINS if name in known}

@@ -1,27 +1,43 @@
-"""Benchmark ``hashpin fix`` against uv, pip-compile and hashin on a slowed local index.
+"""Benchmark ``hashpin fix`` against uv, pip-compile and hashin on an index that costs what
+the internet costs: TLS, a set-up delay per connection and a delay per response.
 
 Run on demand, never collected by pytest::
 
-    python tests/bench/bench_fix.py [--repeat N] [--delay SECONDS] [--data-dir DIR]
-        [--tools-venv DIR] [--hashpin PATH] [--only TOOL ...] [--no-core-metadata]
+    python tests/bench/bench_fix.py [--repeat N] [--delay S] [--connect-delay S]
+        [--synthetic N] [--no-history] [--data-dir DIR] [--tools-venv DIR]
+        [--hashpin PATH] [--only TOOL ...] [--no-core-metadata] [--per-project]
+    python tests/bench/bench_fix.py --real-index [--repeat N] [--only TOOL ...]
 
-It takes about three minutes, most of it pip-compile's (see below).
+With ``--repeat 3`` it takes about 9 minutes on 2 cores, most of it pip-compile's
+(``--real-index --repeat 1``: about 9 minutes too, for pip-compile's 1.1 GB downloads).
 
 What it downloads, once: real distribution files of the 25 projects of
-``bench_data.PINS`` (one pinned version each, none with a runtime dependency), at most
-12 files per project (the sdist, the wheel this Python would install and a spread of the
-other wheels, none over 10 MB): about 240 files, 120 MB, read from PyPI's simple API with
-urllib and checked against PyPI's sha256, into ``~/.cache/hashpin-bench/files`` (or
-``--data-dir``). Later runs need no network: the files are checked against the manifest
-written next to them.
+``bench_data.PINS`` (one pinned version each, none with a runtime dependency, at most 12
+files per project, none over 10 MB: 240 files, 121 MB), checked against PyPI's sha256,
+into ``~/.cache/hashpin-bench/files`` (or ``--data-dir``), and what PyPI's page of each
+listed for its other versions (``history.json``: 54,683 files, listed, never downloaded).
+Later runs need no network. ``--synthetic`` (default 100) made-up projects
+(``bench_synth``: an sdist and a wheel each, 8 more wheels for every third; 472 files,
+17 MB, and 10 to 49 older versions listed each) are generated into the run's scratch
+folder. The tools, unless they are next to ``sys.executable`` already (the ``bench``
+extra), are installed with pip into ``<data-dir>/tools-venv`` (``--tools-venv``).
 
-The tools, unless they are next to ``sys.executable`` already: ``uv``, ``pip-compile``
-(pip-tools) and ``hashin`` are installed with pip into a virtualenv,
-``<data-dir>/tools-venv`` by default (``--tools-venv``), the first time.
+The index, ``bench_index.BenchIndex`` on 127.0.0.1, serves all of them over HTTPS with a
+certificate of a throwaway CA made for the run (``bench_tls``, with the ``openssl``
+binary); it waits ``--connect-delay`` (default 100 ms: TCP's and TLS's handshakes, two
+round trips at 50 ms) on every new connection and ``--delay`` (default 50 ms, a round
+trip) before every response, and counts requests and new connections per tool run. Its
+pages list every version's files, as PyPI's do (``--no-history``: the pinned ones only),
+so that a tool pays for reading pages of PyPI's size (zstandard's lists 1,264 files). Each
+tool is handed the CA bundle (the machine's bundle plus the throwaway CA) its own way:
+``hashpin fix --cert``, ``uv pip compile --cert`` (``SSL_CERT_FILE`` works too),
+``pip-compile --cert``, and ``SSL_CERT_FILE`` for hashin (urllib's default context). The
+children see none of the machine's ``SSL_CERT_*``/``*_CA_BUNDLE`` variables, no
+``PIP_*``/``UV_*`` variables, ``PIP_CONFIG_FILE=/dev/null``, no proxies and their own
+``XDG_CACHE_HOME``.
 
-Every tool then works on the same requirements file (the 25 ``name==version`` lines,
-no hashes) against the same index, ``bench_index.BenchIndex`` on 127.0.0.1, which adds
-``--delay`` (default 50 ms) to every response and counts the requests per project:
+Two requirements files, the same ``name==version`` lines without hashes for every tool:
+the 25 real projects, and those plus the synthetic ones (125 by default). On each:
 
 - ``hashpin fix --index-url URL --cache-dir DIR requirements.txt``: cold (a new cache
   folder), then warm (the same folder, on a new copy of the unhashed file);
@@ -29,55 +45,77 @@ no hashes) against the same index, ``bench_index.BenchIndex`` on 127.0.0.1, whic
   ``--cache-dir`` that one untimed run filled;
 - ``pip-compile --generate-hashes --cache-dir DIR``: cold, then warm as for hashpin
   (pip's own cache, under ``XDG_CACHE_HOME``, is kept with it). pip-tools 7.6 looks for
-  digests at ``<index root>/<name>/json``, which neither PyPI nor this index serve
-  (the legacy API is ``/pypi/<name>/json``), so it downloads and hashes every file;
+  digests at ``<index root>/<name>/json``, which neither PyPI nor this index serve (the
+  legacy API is ``/pypi/<name>/json``), so it downloads and hashes every file;
 - ``hashin -r requirements.txt name==version ...`` against the legacy JSON API
   (``/pypi/<name>/json``); it has no cache, so no warm run.
 
 Each cell is the median wall time of ``--repeat`` runs (default 3) of the whole process,
-after one untimed run of each tool. Every cold run gets new folders and caches. The
-children run with no ``PIP_*``/``UV_*`` variables, ``PIP_CONFIG_FILE=/dev/null``, no
-proxies and their own ``XDG_CACHE_HOME``, so no configuration of the machine takes part.
+after one untimed run of each tool on a one-line file (which writes the bytecode cache).
 
-It prints markdown: the machine, the data, one row per tool, the requests each run made
-per project, and whether each tool's hashes equal the index's (and hashpin's uv's).
-``hashpin fix`` exits 1 when it changed a file (and says ``Fixing <path>``): that is what
-it should do here. The run fails (exit 1) when hashpin crashes, exits 2 (or 1 without
-fixing), writes hashes other than the index's, or misses the warm target: no file
-downloads and at most one page request per project. A failing uv, pip-compile or hashin
-is shown in its row and the run goes on; a hashpin without ``fix`` is shown as not run
-(and the run fails).
+``--real-index`` runs the same comparison against https://pypi.org/simple/ (and
+https://pypi.org/pypi/ for hashin) on the 25 real projects only, each tool handed the
+machine's CA bundle; nothing counts its requests there, and its hashes are checked to
+include the digests of the downloaded files (PyPI has more files than those). There
+pip-compile downloads every file of the 25 versions, 2,203 files, 1.1 GB, on each cold
+run. It is opt-in, for a person at a machine: never run it from CI or the tests.
+
+It prints markdown: the date, the machine, the index, and per file a table with one row
+per tool, then the checks. ``hashpin fix`` exits 1 when it changed a file (and says
+``Fixing <path>``): that is what it should do here. The run fails (exit 1) when hashpin
+crashes, exits 2 (or 1 without fixing), writes hashes other than the index's, or misses
+the warm target (local index): no file downloads and at most one page request per
+project. "cold and warm at most uv's" is reported, not enforced (timings are noisy). A
+failing uv, pip-compile or hashin is shown in its row and the run goes on.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
-import re
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench_data import Project, ensure_data, requirements_text
+from bench_data import Project, ensure_data, ensure_history, requirements_text
 from bench_host import host_lines, package_version
-from bench_index import KINDS, ROOT, BenchIndex
+from bench_index import BenchIndex
+from bench_report import Result, Run, render
+from bench_synth import synthetic_history, synthetic_projects
+from bench_tls import make_certificates, server_context, system_bundle
 
 DEFAULT_REPEAT = 3
 DEFAULT_DELAY = 0.05
+DEFAULT_CONNECT_DELAY = 0.1
+DEFAULT_SYNTHETIC = 100
+REAL_INDEX = "https://pypi.org/simple/"
+REAL_LEGACY = "https://pypi.org/"  # hashin appends pypi/<name>/json
 TIMEOUT_S = 600.0
 CRASH_MARK = "Traceback (most recent call last)"
-TOOL_PACKAGES = ("pip", "uv", "pip-tools", "hashin")
-SHORT = {"page": "p", "304": "n", "file": "f", "meta": "m", "json": "j", "other": "o"}
+TOOL_PACKAGES = ("pip", "uv==0.13.9", "pip-tools==7.6.2", "hashin==1.0.5")
+CA_VARIABLES = {"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"}
 
-# (work folder, cache folder, index base URL, the pins) -> argv
-ArgvMaker = Callable[[Path, Path, str, dict[str, Project]], list[str]]
+
+@dataclass(frozen=True)
+class Target:
+    """Where the tools go: the simple index, the base of the legacy JSON API, the CA
+    bundle to trust, and the local index that counts (None for a real index)."""
+
+    simple_url: str
+    legacy_url: str
+    ca_bundle: Path
+    index: BenchIndex | None
+
+
+# (work folder, cache folder, where, the pins) -> argv
+ArgvMaker = Callable[[Path, Path, Target, dict[str, Project]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -89,45 +127,10 @@ class Tool:
     cold: ArgvMaker
     warm: ArgvMaker | None = None
     fill_before_warm: bool = False  # one untimed warm-style run fills the cache first
+    ca_in_environment: bool = False  # SSL_CERT_FILE, for a tool without a CA option
     ok_exit_codes: tuple[int, ...] = (0,)
     changed_mark: str | None = None  # printed when it changed a file (exit 1 then is fine)
     missing: str | None = None  # why it cannot run, when it cannot
-
-
-@dataclass(frozen=True)
-class Run:
-    seconds: float
-    exit_code: int
-    stdout: str
-    stderr: str
-    counts: dict[str, Counter[str]]
-    other: Counter[str]  # "path status" of the requests counted as "other"
-    output: str | None  # the file with the hashes, after the run
-
-
-@dataclass
-class Cell:
-    runs: list[Run] = field(default_factory=list)
-
-    @property
-    def median_s(self) -> float:
-        return statistics.median(run.seconds for run in self.runs)
-
-    @property
-    def span(self) -> str:
-        return f"{min(r.seconds for r in self.runs):.2f}..{max(r.seconds for r in self.runs):.2f}"
-
-
-@dataclass
-class Result:
-    tool: Tool
-    cold: Cell = field(default_factory=Cell)
-    warm: Cell = field(default_factory=Cell)
-    failure: str | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.failure is None and bool(self.cold.runs)
 
 
 # -- the tools ------------------------------------------------------------------------------
@@ -163,24 +166,22 @@ def hashpin_missing(hashpin: Path) -> str | None:
     if probe.returncode != 0:
         last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
         return f"`hashpin fix --help` exits {probe.returncode}: {last}"
-    for flag in ("--index-url", "--cache-dir"):
+    for flag in ("--index-url", "--cache-dir", "--cert"):
         if flag not in probe.stdout:
             return f"`hashpin fix` has no {flag}"
     return None
 
 
 def make_tools(hashpin: Path, tools_bin: Path, python_version: str) -> list[Tool]:
-    hashpin_missing_reason = hashpin_missing(hashpin)
-
-    def hashpin_argv(work: Path, cache: Path, url: str, _: dict[str, Project]) -> list[str]:
-        options = ["--index-url", f"{url}/simple/", "--cache-dir", str(cache)]
-        return [str(hashpin), "fix", *options, "requirements.txt"]
+    def hashpin_argv(work: Path, cache: Path, to: Target, _: dict[str, Project]) -> list[str]:
+        options = ["--index-url", to.simple_url, "--cache-dir", str(cache)]
+        return [str(hashpin), "fix", *options, "--cert", str(to.ca_bundle), "requirements.txt"]
 
     uv = _find("uv", tools_bin)
 
-    def uv_argv(cache: Path | None) -> ArgvMaker:
-        def argv(work: Path, _cache: Path, url: str, __: dict[str, Project]) -> list[str]:
-            caching = ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    def uv_argv(*, cached: bool) -> ArgvMaker:
+        def argv(work: Path, cache: Path, to: Target, _: dict[str, Project]) -> list[str]:
+            caching = ["--cache-dir", str(cache)] if cached else ["--no-cache"]
             return [
                 str(uv),
                 "pip",
@@ -191,7 +192,9 @@ def make_tools(hashpin: Path, tools_bin: Path, python_version: str) -> list[Tool
                 "--python-version",
                 python_version,
                 "--index-url",
-                f"{url}/simple/",
+                to.simple_url,
+                "--cert",
+                str(to.ca_bundle),
                 *caching,
                 "requirements.in",
                 "-o",
@@ -200,19 +203,18 @@ def make_tools(hashpin: Path, tools_bin: Path, python_version: str) -> list[Tool
 
         return argv
 
-    def uv_warm(work: Path, cache: Path, url: str, pins: dict[str, Project]) -> list[str]:
-        return uv_argv(cache)(work, cache, url, pins)
-
     pip_compile = _find("pip-compile", tools_bin)
 
-    def pip_compile_argv(work: Path, cache: Path, url: str, _: dict[str, Project]) -> list[str]:
+    def pip_compile_argv(work: Path, cache: Path, to: Target, _: dict[str, Project]) -> list[str]:
         return [
             str(pip_compile),
             "--quiet",
             "--generate-hashes",
             "--index-url",
-            f"{url}/simple/",
+            to.simple_url,
             "--no-emit-index-url",
+            "--cert",
+            str(to.ca_bundle),
             "--cache-dir",
             str(cache),
             "requirements.in",
@@ -222,9 +224,9 @@ def make_tools(hashpin: Path, tools_bin: Path, python_version: str) -> list[Tool
 
     hashin = _find("hashin", tools_bin)
 
-    def hashin_argv(work: Path, cache: Path, url: str, pins: dict[str, Project]) -> list[str]:
+    def hashin_argv(work: Path, cache: Path, to: Target, pins: dict[str, Project]) -> list[str]:
         specs = [f"{name}=={project.version}" for name, project in sorted(pins.items())]
-        return [str(hashin), "--index-url", f"{url}/", "-r", "requirements.txt", *specs]
+        return [str(hashin), "--index-url", to.legacy_url, "-r", "requirements.txt", *specs]
 
     def why(path: Path | None, name: str) -> str | None:
         return None if path else f"{name} is neither next to {sys.executable} nor in {tools_bin}"
@@ -239,15 +241,15 @@ def make_tools(hashpin: Path, tools_bin: Path, python_version: str) -> list[Tool
             warm=hashpin_argv,
             ok_exit_codes=(0, 1),
             changed_mark="Fixing ",
-            missing=hashpin_missing_reason,
+            missing=hashpin_missing(hashpin),
         ),
         Tool(
             "uv pip compile",
             "uv",
             "requirements.in",
             "out.txt",
-            uv_argv(None),
-            warm=uv_warm,
+            uv_argv(cached=False),
+            warm=uv_argv(cached=True),
             fill_before_warm=True,
             missing=why(uv, "uv"),
         ),
@@ -266,6 +268,7 @@ def make_tools(hashpin: Path, tools_bin: Path, python_version: str) -> list[Tool
             "requirements.txt",
             "requirements.txt",
             hashin_argv,
+            ca_in_environment=True,
             missing=why(hashin, "hashin"),
         ),
     ]
@@ -283,8 +286,9 @@ def tool_version(argv: list[str]) -> str:
 # -- running --------------------------------------------------------------------------------
 
 
-def child_env(xdg_cache: Path | None) -> dict[str, str]:
-    """This environment without the machine's pip/uv configuration and proxies.
+def child_env(xdg_cache: Path | None, ca_bundle: Path | None = None) -> dict[str, str]:
+    """This environment without the machine's pip/uv/CA configuration and proxies; with
+    ``ca_bundle`` as ``SSL_CERT_FILE`` when given.
 
     The bytecode cache is on, as after a regular install (the untimed first run fills it).
     """
@@ -293,7 +297,8 @@ def child_env(xdg_cache: Path | None) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.upper().startswith(("PIP_", "UV_"))
         and key.lower() not in {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-        and key != "PYTHONDONTWRITEBYTECODE"
+        and key not in CA_VARIABLES
+        and key not in {"PYTHONDONTWRITEBYTECODE", "INDEX_URL"}
     }
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
@@ -302,16 +307,19 @@ def child_env(xdg_cache: Path | None) -> dict[str, str]:
     env["NO_COLOR"] = "1"
     if xdg_cache is not None:
         env["XDG_CACHE_HOME"] = str(xdg_cache)
+    if ca_bundle is not None:
+        env["SSL_CERT_FILE"] = str(ca_bundle)
     return env
 
 
-def measure(argv: list[str], work: Path, xdg_cache: Path, index: BenchIndex, output: Path) -> Run:
-    index.take_counts()
+def measure(argv: list[str], work: Path, env: dict[str, str], to: Target, output: Path) -> Run:
+    if to.index is not None:
+        to.index.take_counts()
     start = time.perf_counter()
     process = subprocess.Popen(
         argv,
         cwd=work,
-        env=child_env(xdg_cache),
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -325,9 +333,9 @@ def measure(argv: list[str], work: Path, xdg_cache: Path, index: BenchIndex, out
         stdout, stderr = process.communicate()
         stderr += f"\nbench: timed out after {TIMEOUT_S:.0f} s"
     seconds = time.perf_counter() - start
-    counts, other = index.take_counts()
+    tally = to.index.take_counts() if to.index is not None else None
     text = output.read_text(encoding="utf-8") if output.is_file() else None
-    return Run(seconds, process.returncode, stdout, stderr, counts, other, text)
+    return Run(seconds, process.returncode, stdout, stderr, tally, text)
 
 
 def failure_of(tool: Tool, run: Run) -> str | None:
@@ -345,294 +353,100 @@ def failure_of(tool: Tool, run: Run) -> str | None:
     return None
 
 
-def fresh(work: Path, tool: Tool, requirements: str) -> None:
+def fresh(work: Path, tool: Tool, pins: dict[str, Project]) -> None:
     """The unhashed input file and no output, as before a first run."""
     work.mkdir(parents=True, exist_ok=True)
     for name in {tool.input_name, tool.output_name}:
         (work / name).unlink(missing_ok=True)
-    (work / tool.input_name).write_text(requirements, encoding="utf-8")
+    (work / tool.input_name).write_text(requirements_text(pins), encoding="utf-8")
 
 
-def bench(
-    tool: Tool,
-    index: BenchIndex,
-    pins: dict[str, Project],
-    requirements: str,
-    repeat: int,
-    scratch: Path,
-) -> Result:
-    result = Result(tool)
+def bench(tool: Tool, to: Target, pins: dict[str, Project], repeat: int, scratch: Path) -> Result:
+    result = Result(tool.name, tool.key, has_warm=tool.warm is not None)
     if tool.missing:
         result.failure = f"not run: {tool.missing}"
         return result
-    base = scratch / tool.key
     output = Path(tool.output_name)
 
-    def once(argv_maker: ArgvMaker, work: Path, cell: Cell | None) -> Run:
-        argv = argv_maker(work, work / "cache", index.url, pins)
-        run = measure(argv, work, work / "xdg-cache", index, work / output)
-        if cell is not None:
-            cell.runs.append(run)
-        return run
+    def once(argv_maker: ArgvMaker, work: Path, runs: list[Run] | None, what: str) -> bool:
+        """One run; False (and the failure noted) when it failed."""
+        some = pins if what != "warm-up" else dict([min(pins.items())])
+        fresh(work, tool, some)
+        argv = argv_maker(work, work / "cache", to, some)
+        env = child_env(work / "xdg-cache", to.ca_bundle if tool.ca_in_environment else None)
+        run = measure(argv, work, env, to, work / output)
+        if runs is not None:
+            runs.append(run)
+        failure = failure_of(tool, run)
+        if failure:
+            result.failure = failure if what == "cold" else f"{what}: {failure}"
+            if not result.cold:
+                result.cold.append(run)  # so that the table shows why
+        return failure is None
 
-    warm_up = base / "warm-up"
-    fresh(warm_up, tool, requirements)
-    run = once(tool.cold, warm_up, None)
-    result.failure = failure_of(tool, run)
-    if result.failure:
-        result.cold.runs.append(run)
+    if not once(tool.cold, scratch / "warm-up", None, "warm-up"):
         return result
-    shared_warm = base / "filled"
-    if tool.warm and tool.fill_before_warm:
-        fresh(shared_warm, tool, requirements)
-        run = once(tool.warm, shared_warm, None)
-        result.failure = failure_of(tool, run)
-        if result.failure:
-            result.failure = f"filling the cache: {result.failure}"
-            return result
+    shared_warm = scratch / "filled"
+    if tool.warm and tool.fill_before_warm and not once(tool.warm, shared_warm, None, "filling"):
+        return result
     for number in range(repeat):
-        work = base / f"run-{number}"
-        fresh(work, tool, requirements)
-        run = once(tool.cold, work, result.cold)
-        result.failure = failure_of(tool, run)
-        if result.failure:
+        work = scratch / f"run-{number}"
+        if not once(tool.cold, work, result.cold, "cold"):
             return result
         if tool.warm:
             warm_work = shared_warm if tool.fill_before_warm else work
-            fresh(warm_work, tool, requirements)
-            run = once(tool.warm, warm_work, result.warm)
-            result.failure = failure_of(tool, run)
-            if result.failure:
-                result.failure = f"warm: {result.failure}"
+            if not once(tool.warm, warm_work, result.warm, "warm"):
                 return result
     return result
 
 
-# -- checking the output --------------------------------------------------------------------
+# -- the report -----------------------------------------------------------------------------
 
 
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+def hashpin_revision() -> str:
+    """The commit of the hashpin being timed, when it runs from a git checkout (editable),
+    and whether its package had uncommitted changes then."""
+    import importlib.util
 
+    spec = importlib.util.find_spec("hashpin")
+    if spec is None or spec.origin is None:
+        return ""
+    package = Path(spec.origin).parent
 
-def parse_hashes(text: str) -> dict[str, tuple[str, frozenset[str]]]:
-    """``name -> (version, sha256 digests)`` from a pip-compile style requirements file."""
-    logical: list[str] = []
-    pending = ""
-    for line in text.splitlines():
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    if pending:
-        logical.append(pending)
-    found: dict[str, tuple[str, frozenset[str]]] = {}
-    for line in logical:
-        body = re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
-        if not body or body.startswith("-"):
-            continue
-        first, *rest = body.split()
-        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^;\s]+)", first)
-        if not match:
-            continue
-        digests = frozenset(
-            token.partition(":")[2] for token in rest if token.startswith("--hash=sha256:")
-        )
-        found[_normalize(match[1])] = (match[2], digests)
-    return found
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=package, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
 
-
-def expected_hashes(pins: dict[str, Project]) -> dict[str, tuple[str, frozenset[str]]]:
-    return {
-        name: (project.version, frozenset(dist.sha256 for dist in project.files))
-        for name, project in pins.items()
-    }
-
-
-def mismatches(
-    got: dict[str, tuple[str, frozenset[str]]], want: dict[str, tuple[str, frozenset[str]]]
-) -> list[str]:
-    return sorted(name for name in want if got.get(name) != want[name])
-
-
-# -- report ---------------------------------------------------------------------------------
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return ""
+    dirty = git("status", "--porcelain", "--", ".")
+    return f" (git {commit}{', with uncommitted changes' if dirty else ''})"
 
 
 def machine(tools_bin: Path) -> list[str]:
-    versions = [f"hashpin {package_version('hashpin')}"]
-    for name, flag in (("uv", "--version"), ("pip-compile", "--version"), ("hashin", "--version")):
+    versions = [f"hashpin {package_version('hashpin')}{hashpin_revision()}"]
+    for name in ("uv", "pip-compile", "hashin"):
         path = _find(name, tools_bin)
-        versions.append(f"{name} {tool_version([str(path), flag]) if path else 'not installed'}")
-    return [
-        *host_lines(),
-        f"- tools: {'; '.join(versions)}",
-    ]
+        version = tool_version([str(path), "--version"]) if path else "none"
+        versions.append(version if version.startswith(name) else f"{name} {version}")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return [f"- date: {now}", *host_lines(), f"- tools: {'; '.join(versions)}"]
 
 
-def totals(run: Run) -> Counter[str]:
-    total: Counter[str] = Counter()
-    for counts in run.counts.values():
-        total.update(counts)
-    return total
+def describe(pins: dict[str, Project], synthetic: set[str]) -> str:
+    files = sum(len(project.files) for project in pins.values())
+    megabytes = sum(dist.size for project in pins.values() for dist in project.files) / 1e6
+    made_up = len(synthetic & set(pins))
+    kinds = f"{len(pins) - made_up} real" + (f" + {made_up} synthetic" if made_up else "")
+    return f"{len(pins)} projects ({kinds}), {files} files, {megabytes:.0f} MB"
 
 
-def per_project(runs: list[Run], projects: int) -> str:
-    """The first run's requests, per project on average, as ``p1.00 m0.88``; with a note
-    when the runs did not all make the same requests."""
-    if not runs:
-        return ""
-    total = totals(runs[0])
-    text = " ".join(f"{SHORT[kind]}{total[kind] / projects:.2f}" for kind in KINDS if total[kind])
-    if any(run.counts != runs[0].counts for run in runs[1:]):
-        text += " (runs differ)"
-    return text or "none"
-
-
-def cell_counts(counts: Counter[str] | None) -> str:
-    if not counts:
-        return "-"
-    return " ".join(f"{SHORT[kind]}{counts[kind]}" for kind in KINDS if counts[kind])
-
-
-def render(
-    results: list[Result], pins: dict[str, Project], repeat: int, delay: float
-) -> tuple[str, list[str]]:
-    """The markdown, and the reasons the run fails (empty when it does not)."""
-    problems: list[str] = []
-    want = expected_hashes(pins)
-    by_key = {result.tool.key: result for result in results}
-    hashpin = by_key.get("hashpin")
-    reference_cold = hashpin.cold.median_s if hashpin and hashpin.usable else None
-    reference_warm = hashpin.warm.median_s if hashpin and hashpin.usable else None
-    n = len(pins)
-
-    lines = [
-        "| tool | cold s (median) | cold min..max | warm s (median) | warm min..max "
-        "| cold / hashpin cold | warm / hashpin warm | requests per project, cold "
-        "| requests per project, warm | hashes = index's | note |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |",
-    ]
+def report_stderr(results: list[Result]) -> None:
     for result in results:
-        tool = result.tool
-        cold, warm = result.cold, result.warm
-        cold_s = f"{cold.median_s:.2f}" if cold.runs and not result.failure else "n/a"
-        warm_s = f"{warm.median_s:.2f}" if warm.runs and not result.failure else "n/a"
-        cold_ratio = (
-            f"{cold.median_s / reference_cold:.2f}x"
-            if reference_cold and cold.runs and not result.failure
-            else "n/a"
-        )
-        warm_ratio = (
-            f"{warm.median_s / reference_warm:.2f}x"
-            if reference_warm and warm.runs and not result.failure
-            else "n/a"
-        )
-        correct = "n/a"
-        last = cold.runs[-1] if cold.runs else None
-        if last is not None and last.output is not None and not result.failure:
-            wrong = mismatches(parse_hashes(last.output), want)
-            correct = "yes" if not wrong else f"{len(wrong)} of {n} differ"
-            if wrong and tool.key == "hashpin":
-                problems.append(f"hashpin's hashes differ from the index's for {', '.join(wrong)}")
-        if warm.runs and last is not None and not result.failure:
-            warm_out = warm.runs[-1].output
-            if warm_out is not None and parse_hashes(warm_out) != parse_hashes(last.output or ""):
-                correct += "; warm output differs from cold"
-                if tool.key == "hashpin":
-                    problems.append("hashpin's warm output differs from its cold output")
-        note = result.failure or ""
-        lines.append(
-            f"| {tool.name} | {cold_s} | {cold.span if cold.runs and not result.failure else ''} "
-            f"| {warm_s if tool.warm else '(no cache)'} "
-            f"| {warm.span if warm.runs and not result.failure else ''} "
-            f"| {cold_ratio} | {warm_ratio if tool.warm else ''} "
-            f"| {per_project(cold.runs, n)} | {per_project(warm.runs, n)} | {correct} | {note} |"
-        )
-    lines += [
-        "",
-        f"Median of {repeat} runs of the whole process after one untimed run; every response"
-        f" of the index waits {delay * 1000:.0f} ms. Requests per project: the first timed run's,"
-        f" divided by the {n} projects; p = project page sent (200), n = page answered 304,"
-        " f = distribution file, m = PEP 658 metadata file, j = legacy JSON document,"
-        " o = anything else (redirects, 404s, the root list).",
-    ]
-
-    # hashpin against uv, as the brief of this benchmark asks
-    uv = by_key.get("uv")
-    if hashpin and uv and hashpin.usable and uv.usable:
-        hp_out, uv_out = hashpin.cold.runs[-1].output, uv.cold.runs[-1].output
-        if hp_out is not None and uv_out is not None:
-            hp, other = parse_hashes(hp_out), parse_hashes(uv_out)
-            differ = sorted(name for name in pins if hp.get(name) != other.get(name))
-            lines.append(
-                f"\nhashpin fix vs uv pip compile: {len(differ)} of {n} packages have a"
-                " different hash set" + (f" ({', '.join(differ)})" if differ else "") + "."
-            )
-
-    # the warm target
-    if hashpin and hashpin.usable and hashpin.warm.runs:
-        worst_pages = 0
-        files = 0
-        for run in hashpin.warm.runs:
-            for project, counts in run.counts.items():
-                if project != ROOT:
-                    worst_pages = max(worst_pages, counts["page"] + counts["304"])
-                files += counts["file"]
-        met = files == 0 and worst_pages <= 1
-        lines.append(
-            f"\nhashpin warm target (no file downloads, at most one page request per project):"
-            f" {'MET' if met else 'MISSED'}: {files} file downloads, at most {worst_pages}"
-            " page requests for one project, over all warm runs."
-        )
-        if not met:
-            problems.append("hashpin fix missed the warm target")
-
-    # per project
-    columns: list[tuple[str, Counter[str] | None, dict[str, Counter[str]]]] = []
-    for result in results:
-        if result.usable:
-            columns.append((f"{result.tool.name} cold", None, result.cold.runs[0].counts))
-            if result.warm.runs:
-                columns.append((f"{result.tool.name} warm", None, result.warm.runs[0].counts))
-    if columns:
-        projects = sorted({p for _, _, counts in columns for p in counts} | set(pins))
-        lines += [
-            "",
-            "Requests per project (first timed run of each):",
-            "",
-            "| project | " + " | ".join(title for title, _, _ in columns) + " |",
-            "| --- |" + " --- |" * len(columns),
-        ]
-        for project in projects:
-            cells = [cell_counts(counts.get(project)) for _, _, counts in columns]
-            lines.append(f"| {project} | " + " | ".join(cells) + " |")
-        lines.append(
-            "| **total** | "
-            + " | ".join(
-                cell_counts(sum((c for c in counts.values()), Counter()))
-                for _, _, counts in columns
-            )
-            + " |"
-        )
-    others = [
-        (title, run.other)
-        for result in results
-        if result.usable
-        for title, run in (
-            (f"{result.tool.name} cold", result.cold.runs[0]),
-            (f"{result.tool.name} warm", result.warm.runs[0] if result.warm.runs else None),
-        )
-        if run is not None and run.other
-    ]
-    if others:
-        lines += ["", "Requests counted as other (path, status, times):", ""]
-        for title, paths in others:
-            listed = ", ".join(f"`{path}` x{times}" for path, times in paths.most_common())
-            lines.append(f"- {title}: {listed}")
-    if hashpin and not hashpin.usable:
-        problems.append(f"hashpin fix: {hashpin.failure}")
-    return "\n".join(lines), problems
+        stderr = next((run.stderr for run in result.cold if run.stderr.strip()), "")
+        if result.failure and result.key == "hashpin" and stderr:
+            print(f"bench: hashpin fix's stderr:\n{stderr.rstrip()}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -641,10 +455,24 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs per cell (default 3)"
     )
     parser.add_argument(
-        "--delay",
+        "--delay", type=float, default=DEFAULT_DELAY, help="seconds per response (default 0.05)"
+    )
+    parser.add_argument(
+        "--connect-delay",
         type=float,
-        default=DEFAULT_DELAY,
-        help="seconds the index waits before every response (default 0.05)",
+        default=DEFAULT_CONNECT_DELAY,
+        help="seconds per new connection, before its TLS handshake (default 0.1)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=DEFAULT_SYNTHETIC,
+        help="made-up projects added to the real ones for the large file (default 100; 0: none)",
+    )
+    parser.add_argument(
+        "--real-index",
+        action="store_true",
+        help=f"time against {REAL_INDEX} instead, on the real projects only (opt-in, never CI)",
     )
     parser.add_argument(
         "--data-dir",
@@ -676,56 +504,96 @@ def main(argv: list[str] | None = None) -> int:
         choices=["hashpin", "uv", "pip-compile", "hashin"],
         help="run only this tool (repeatable)",
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="pages list the pinned versions only (PyPI's list every version)",
+    )
+    parser.add_argument(
+        "--per-project", action="store_true", help="also print the requests per project"
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    if args.delay < 0:
-        parser.error("--delay must not be negative")
+    if args.delay < 0 or args.connect_delay < 0 or args.synthetic < 0:
+        parser.error("--delay, --connect-delay and --synthetic must not be negative")
 
     data_dir: Path = args.data_dir.expanduser().resolve()
-    pins = ensure_data(data_dir, verify=True)
+    real = ensure_data(data_dir, verify=True)
     tools_venv: Path = (args.tools_venv or data_dir / "tools-venv").expanduser().resolve()
-    here = Path(sys.executable).parent
     wanted = args.only or ["hashpin", "uv", "pip-compile", "hashin"]
+    here = Path(sys.executable).parent
     needs_venv = any(
-        not (here / exe).exists()
-        for key, exe in (("uv", "uv"), ("pip-compile", "pip-compile"), ("hashin", "hashin"))
-        if key in wanted
+        not (here / exe).exists() for exe in ("uv", "pip-compile", "hashin") if exe in wanted
     )
     tools_bin = ensure_tools_venv(tools_venv) if needs_venv else tools_venv / "bin"
     python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    tools = [
-        tool for tool in make_tools(args.hashpin, tools_bin, python_version) if tool.key in wanted
-    ]
-    requirements = requirements_text(pins)
+    tools = [t for t in make_tools(args.hashpin, tools_bin, python_version) if t.key in wanted]
 
-    with (
-        tempfile.TemporaryDirectory(prefix="hashpin-bench-fix-") as tmp,
-        BenchIndex(
-            pins,
-            data_dir / "files",
-            delay=args.delay,
-            core_metadata=not args.no_core_metadata,
-        ) as index,
-    ):
-        results = [bench(tool, index, pins, requirements, args.repeat, Path(tmp)) for tool in tools]
-
-    files = sum(len(project.files) for project in pins.values())
-    megabytes = sum(dist.size for project in pins.values() for dist in project.files) / 1e6
-    print("# hashpin fix benchmark\n")
-    print("\n".join(machine(tools_bin)))
-    print(
-        f"- data: {len(pins)} projects, {files} files, {megabytes:.0f} MB in {data_dir / 'files'};"
-        f" index on 127.0.0.1, {args.delay * 1000:.0f} ms per response,"
-        f" PEP 658 metadata {'off' if args.no_core_metadata else 'on'}"
-    )
-    print()
-    table, problems = render(results, pins, args.repeat, args.delay)
-    print(table)
-    for result in results:
-        stderr = next((run.stderr for run in result.cold.runs if run.stderr.strip()), "")
-        if result.failure and result.tool.key == "hashpin" and stderr:
-            print(f"bench: hashpin fix's stderr:\n{stderr.rstrip()}", file=sys.stderr)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="hashpin-bench-fix-") as tmp, ExitStack() as stack:
+        scratch = Path(tmp)
+        if args.real_index:
+            bundle = system_bundle()
+            if bundle is None:
+                parser.error("--real-index: found no CA bundle file of this machine's OpenSSL")
+            to = Target(REAL_INDEX, REAL_LEGACY, bundle, None)
+            files = [real]
+            synthetic: set[str] = set()
+            where = f"- index: {REAL_INDEX}, each tool handed {bundle}"
+        else:
+            made_up = synthetic_projects(args.synthetic, scratch / "synthetic")
+            synthetic = set(made_up)
+            certificates = make_certificates(scratch / "tls")
+            history = (
+                {} if args.no_history else ensure_history(data_dir) | synthetic_history(made_up)
+            )
+            listed = sum(len(entries) for entries in history.values())
+            index = BenchIndex(
+                real | made_up,
+                [data_dir / "files", scratch / "synthetic"],
+                history=history,
+                delay=args.delay,
+                connect_delay=args.connect_delay,
+                tls=server_context(certificates),
+                core_metadata=not args.no_core_metadata,
+            )
+            stack.enter_context(index)
+            to = Target(f"{index.url}/simple/", f"{index.url}/", certificates.bundle, index)
+            files = [real, real | made_up] if made_up else [real]
+            where = (
+                f"- index: {index.url} (HTTPS, HTTP/1.1 keep-alive, a throwaway CA), serving"
+                f" {describe(real | made_up, synthetic)}, whose pages also list {listed} files of"
+                f" other versions; {args.connect_delay * 1000:.0f} ms per"
+                f" new connection, {args.delay * 1000:.0f} ms per response, listen backlog"
+                f" {index.backlog}, PEP 658 metadata {'off' if args.no_core_metadata else 'on'}"
+            )
+        print(f"# hashpin fix benchmark against {'PyPI' if args.real_index else 'a local index'}")
+        print("", *machine(tools_bin), where, sep="\n", flush=True)
+        for number, pins in enumerate(files):
+            print(f"bench: {len(pins)} projects", file=sys.stderr)
+            results = [
+                bench(tool, to, pins, args.repeat, scratch / f"{number}-{tool.key}")
+                for tool in tools
+            ]
+            table, found = render(
+                results,
+                pins,
+                repeat=args.repeat,
+                exact=to.index is not None,
+                counted=to.index is not None,
+                per_project=args.per_project,
+            )
+            downloaded = sum(len(project.files) for project in pins.values())
+            heading = (
+                f"{len(pins)} real projects on PyPI (hashes checked to include the digests of the"
+                f" {downloaded} downloaded files; requests and connections not counted)"
+                if args.real_index
+                else describe(pins, synthetic)
+            )
+            print(f"\n## {heading}\n", table, sep="\n", flush=True)
+            report_stderr(results)
+            problems += [f"{len(pins)} projects: {problem}" for problem in found]
     for problem in problems:
         print(f"bench: {problem}", file=sys.stderr)
     return 1 if problems else 0

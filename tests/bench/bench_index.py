@@ -1,8 +1,12 @@
-"""A package index on 127.0.0.1 over the files of ``bench_data``, slowed by a fixed delay.
+"""A package index on 127.0.0.1 over the files of ``bench_data``, with an internet's delays.
 
-Every response, whatever it is (a 304 and a 404 too), waits ``delay`` seconds before it is
-sent, so a tool's time grows with the number of its round trips as it does against a
-remote index. Served, as PyPI serves them:
+It speaks HTTPS (HTTP/1.1, keep-alive) with a certificate from ``bench_tls`` when given a
+TLS context. Every new connection waits ``connect_delay`` seconds after it is accepted and
+before its TLS handshake (default 0.1: TCP's and TLS's handshakes are two round trips at
+50 ms), and every response, whatever it is (a 304 and a 404 too), ``delay`` seconds (one
+round trip), so a tool's time grows with its connections and round trips as it does
+against a remote index. The listen backlog (128) holds a burst of connections without
+dropping SYNs. Served, as PyPI serves them:
 
 - ``/simple/`` and ``/simple/<project>/``: PEP 691 JSON (api-version 1.1, sha256 hashes,
   ``requires-python``, ``size``, ``upload-time``, ``core-metadata``) when the ``Accept``
@@ -11,14 +15,19 @@ remote index. Served, as PyPI serves them:
   asked for; a non-normalized project name is redirected (301) to the normalized one;
 - ``/files/<filename>``: the distribution files (single byte ranges are honoured), and
   ``/files/<filename>.metadata``: a wheel's ``METADATA`` (PEP 658);
+- with ``history``, the pages and the legacy JSON also list each project's other versions
+  and their files, as PyPI's do (a few thousand files for a long-lived compiled project);
+  those files answer 404, counted as "other";
 - ``/pypi/<project>/json`` and ``/pypi/<project>/<version>/json``: the legacy JSON API
   (``info``, ``releases``, ``urls`` with ``digests``, ``url``, ``filename``,
   ``packagetype``, ``python_version``), which ``hashin`` reads.
 
-Requests are counted per project and kind (see ``KINDS``). Run it alone to try a client
-against it by hand::
+Requests are counted per project and kind (see ``KINDS``), and new connections (and those
+whose TLS handshake did not finish) in all; ``take_counts`` hands them over. Run it alone to try a
+client against it by hand (it prints where the CA bundle to trust is)::
 
-    python tests/bench/bench_index.py [--port 8000] [--delay 0.05] [--data-dir DIR]
+    python tests/bench/bench_index.py [--port 8000] [--delay 0.05] [--connect-delay 0.1]
+        [--no-tls] [--synthetic N] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -30,17 +39,33 @@ import html
 import json
 import re
 import signal
+import socket
+import ssl
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from bench_data import PEP691_JSON, DistFile, Project, ensure_data, is_sdist, python_tag
+from bench_data import (
+    PEP691_JSON,
+    DistFile,
+    Listed,
+    Project,
+    ensure_data,
+    ensure_history,
+    is_sdist,
+    python_tag,
+)
+from bench_synth import synthetic_history, synthetic_projects
+from bench_tls import make_certificates, server_context
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -95,44 +120,98 @@ def _preference(accept: str) -> str:
     return best
 
 
+@dataclass
+class Tally:
+    """What the index saw between two ``take_counts`` calls."""
+
+    projects: dict[str, Counter[str]] = field(default_factory=dict)  # project -> kind -> n
+    other: Counter[str] = field(default_factory=Counter)  # "path status" of "other" requests
+    connections: int = 0  # new connections accepted
+    unfinished: int = 0  # of which the TLS handshake did not end (the client left or refused)
+
+    @property
+    def requests(self) -> int:
+        return sum(sum(kinds.values()) for kinds in self.projects.values())
+
+
 class _Server(ThreadingHTTPServer):
     # The default listen backlog (5) overflows when a client opens a dozen connections at
     # once: the kernel drops the SYNs and the client retries a second later, which would
     # be timed as the tool's slowness.
-    request_queue_size = 1024
+    request_queue_size = 128
     daemon_threads = True
+
+    def __init__(self, port: int, index: BenchIndex) -> None:
+        self.index = index
+        super().__init__(("127.0.0.1", port), _make_handler(index))
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """In the connection's own thread: the set-up delay, the handshake, the requests."""
+        index = self.index
+        index.count_connection()
+        time.sleep(index.connect_delay)
+        if index.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            request.settimeout(30)
+            wrapped = index.tls.wrap_socket(request, server_side=True)
+            wrapped.settimeout(None)
+        except (OSError, ssl.SSLError):
+            index.count_connection(failed=True)
+            return
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            with suppress(OSError):
+                wrapped.shutdown(socket.SHUT_WR)
+            wrapped.close()
 
 
 class BenchIndex:
-    """The index: start with ``with BenchIndex(projects) as index``; ``index.url`` is the base."""
+    """The index: start with ``with BenchIndex(projects, dirs) as index``; ``index.url`` is
+    the base. A project's files are looked up in ``files_dirs``, in order."""
 
     def __init__(
         self,
         projects: dict[str, Project],
-        files_dir: Path,
+        files_dirs: Sequence[Path],
         *,
+        history: Mapping[str, Sequence[Listed]] | None = None,
         delay: float = 0.05,
+        connect_delay: float = 0.1,
+        tls: ssl.SSLContext | None = None,
         core_metadata: bool = True,
         max_age: int = 600,
         port: int = 0,
     ) -> None:
         self.projects = projects
-        self.files_dir = files_dir
+        self.history = {name: tuple((history or {}).get(name, ())) for name in projects}
         self.delay = delay
+        self.connect_delay = connect_delay
+        self.tls = tls
         self.core_metadata = core_metadata
         self.max_age = max_age
         self._lock = threading.Lock()
-        self._counts: dict[str, Counter[str]] = {}
-        self._other: Counter[str] = Counter()
-        self._server = _Server(("127.0.0.1", port), _make_handler(self))
+        self._tally = Tally()
+        self._server = _Server(port, self)
         self.port: int = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.backlog = self._server.request_queue_size
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
         self.pages: dict[tuple[str, str], Body] = {}
         self.legacy: dict[tuple[str, str | None], Body] = {}
         self.project_of_file = {
             dist.filename: name for name, project in projects.items() for dist in project.files
         }
+        self.path_of: dict[str, Path] = {}  # a file or its .metadata -> where it is
+        for filename in list(self.project_of_file):
+            for name in (filename, filename + ".metadata"):
+                found = next((d / name for d in files_dirs if (d / name).is_file()), None)
+                if found is not None:
+                    self.path_of[name] = found
+        for name, listed in self.history.items():  # listed, never served: a 404, counted
+            self.project_of_file.update((entry.filename, name) for entry in listed)
         self._build()
 
     # -- lifecycle
@@ -157,7 +236,14 @@ class BenchIndex:
 
     def count(self, project: str, kind: str) -> None:
         with self._lock:
-            self._counts.setdefault(project, Counter())[kind] += 1
+            self._tally.projects.setdefault(project, Counter())[kind] += 1
+
+    def count_connection(self, *, failed: bool = False) -> None:
+        with self._lock:
+            if failed:
+                self._tally.unfinished += 1
+            else:
+                self._tally.connections += 1
 
     def count_other(self, project: str, path: str, status: int) -> None:
         """Count an "other" request, and remember its path with names generalized."""
@@ -171,16 +257,14 @@ class BenchIndex:
                 segment = "<file>"
             segments.append(segment)
         with self._lock:
-            self._counts.setdefault(project, Counter())["other"] += 1
-            self._other[f"{'/'.join(segments)} {status}"] += 1
+            self._tally.projects.setdefault(project, Counter())["other"] += 1
+            self._tally.other[f"{'/'.join(segments)} {status}"] += 1
 
-    def take_counts(self) -> tuple[dict[str, Counter[str]], Counter[str]]:
-        """The counts since the last call and the "other" requests as ``"path status"``,
-        and start again from zero."""
+    def take_counts(self) -> Tally:
+        """What was counted since the last call; counting starts again from zero."""
         with self._lock:
-            counts, self._counts = self._counts, {}
-            other, self._other = self._other, Counter()
-        return counts, other
+            tally, self._tally = self._tally, Tally()
+        return tally
 
     # -- documents
 
@@ -206,9 +290,26 @@ class BenchIndex:
             self.legacy[name, None] = _body("application/json", whole)
             self.legacy[name, project.version] = _body("application/json", one)
 
+    def _listing(self, project: Project) -> list[DistFile | Listed]:
+        """Every file the project's page lists, sorted by name as PyPI sorts them."""
+        listed: list[DistFile | Listed] = [*project.files, *self.history[project.name]]
+        return sorted(listed, key=lambda dist: dist.filename)
+
+    def _versions(self, project: Project) -> list[str]:
+        from packaging.version import InvalidVersion, Version
+
+        def key(version: str) -> tuple[int, Version | str]:
+            try:
+                return (0, Version(version))
+            except InvalidVersion:
+                return (1, version)
+
+        listed = {entry.version for entry in self.history[project.name] if entry.version}
+        return sorted(listed | {project.version}, key=key)
+
     def _project_json(self, project: Project) -> bytes:
         files: list[dict[str, Any]] = []
-        for dist in project.files:
+        for dist in self._listing(project):
             entry: dict[str, Any] = {
                 "filename": dist.filename,
                 "url": self.file_url(dist.filename),
@@ -216,7 +317,7 @@ class BenchIndex:
                 "requires-python": dist.requires_python,
                 "size": dist.size,
                 "upload-time": dist.upload_time,
-                "yanked": False,
+                "yanked": dist.yanked if isinstance(dist, Listed) else False,
             }
             if self.core_metadata and dist.metadata_sha256:
                 entry["core-metadata"] = {"sha256": dist.metadata_sha256}
@@ -225,7 +326,7 @@ class BenchIndex:
         page = {
             "meta": {"api-version": "1.1"},
             "name": project.name,
-            "versions": [project.version],
+            "versions": self._versions(project),
             "files": files,
         }
         return json.dumps(page).encode()
@@ -238,10 +339,14 @@ class BenchIndex:
             f"<title>Links for {project.name}</title></head><body>",
             f"<h1>Links for {project.name}</h1>",
         ]
-        for dist in project.files:
+        for dist in self._listing(project):
             attributes = f'href="{html.escape(self.file_url(dist.filename))}#sha256={dist.sha256}"'
             if dist.requires_python:
                 attributes += f' data-requires-python="{html.escape(dist.requires_python)}"'
+            yanked = dist.yanked if isinstance(dist, Listed) else False
+            if yanked:
+                reason = yanked if isinstance(yanked, str) else ""
+                attributes += f' data-yanked="{html.escape(reason)}"'
             if self.core_metadata and dist.metadata_sha256:
                 meta = f"sha256={dist.metadata_sha256}"
                 attributes += f' data-core-metadata="{meta}" data-dist-info-metadata="{meta}"'
@@ -269,6 +374,21 @@ class BenchIndex:
             "has_sig": False,
         }
 
+    def _legacy_listed(self, entry: Listed) -> dict[str, Any]:
+        return {
+            "filename": entry.filename,
+            "url": self.file_url(entry.filename),
+            "digests": {"sha256": entry.sha256},
+            "packagetype": "sdist" if is_sdist(entry.filename) else "bdist_wheel",
+            "python_version": python_tag(entry.filename),
+            "requires_python": entry.requires_python,
+            "size": entry.size,
+            "upload_time_iso_8601": entry.upload_time,
+            "yanked": bool(entry.yanked),
+            "yanked_reason": entry.yanked if isinstance(entry.yanked, str) else None,
+            "has_sig": False,
+        }
+
     def _legacy_json(self, project: Project, *, with_releases: bool) -> bytes:
         requires_python = next(
             (dist.requires_python for dist in project.files if dist.requires_python), None
@@ -286,13 +406,22 @@ class BenchIndex:
             "vulnerabilities": [],
         }
         if with_releases:
-            document["releases"] = {project.version: urls}
+            releases: dict[str, list[dict[str, Any]]] = {v: [] for v in self._versions(project)}
+            releases[project.version] = urls
+            for entry in self.history[project.name]:
+                if entry.version:
+                    releases[entry.version].append(self._legacy_listed(entry))
+            document["releases"] = releases
         return json.dumps(document).encode()
 
 
 def _make_handler(index: BenchIndex) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as clients expect of a real index
+        # Headers and body go out as two writes: with Nagle's algorithm the body would wait
+        # for the client's delayed ACK of the headers (40 ms on Linux) on every reused
+        # connection, a stall no real index has.
+        disable_nagle_algorithm = True
         server_version = "hashpin-bench-index/1"
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -361,17 +490,13 @@ def _make_handler(index: BenchIndex) -> type[BaseHTTPRequestHandler]:
             metadata = filename.endswith(".metadata")
             real = filename.removesuffix(".metadata") if metadata else filename
             project = index.project_of_file.get(real)
-            if (
-                project is None
-                or "/" in filename
-                or (metadata and not index.core_metadata)
-                or not (index.files_dir / filename).is_file()
-            ):
+            path = index.path_of.get(filename)
+            if project is None or path is None or (metadata and not index.core_metadata):
                 index.count_other(project or ROOT, self.path, 404)
                 self._status(404)
                 return
             index.count(project, "meta" if metadata else "file")
-            data = (index.files_dir / filename).read_bytes()
+            data = path.read_bytes()
             status, start, end = 200, 0, len(data)
             byte_range = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
             if byte_range and (byte_range[1] or byte_range[2]):
@@ -443,7 +568,13 @@ def _make_handler(index: BenchIndex) -> type[BaseHTTPRequestHandler]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--delay", type=float, default=0.05, help="seconds (default 0.05)")
+    parser.add_argument("--delay", type=float, default=0.05, help="per response (default 0.05)")
+    parser.add_argument(
+        "--connect-delay", type=float, default=0.1, help="per new connection (default 0.1)"
+    )
+    parser.add_argument("--no-tls", action="store_true", help="plain HTTP")
+    parser.add_argument("--synthetic", type=int, default=0, help="made-up projects to add")
+    parser.add_argument("--no-history", action="store_true", help="list the pinned versions only")
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -454,24 +585,41 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     projects = ensure_data(args.data_dir)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C
-    with BenchIndex(
-        projects,
-        args.data_dir / "files",
-        delay=args.delay,
-        core_metadata=not args.no_core_metadata,
-        port=args.port,
-    ) as index:
-        print(f"serving {len(projects)} projects at {index.url}/simple/ (Ctrl-C or SIGTERM stops)")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        counts, other = index.take_counts()
-        for project, by_kind in sorted(counts.items()):
-            print(project, dict(by_kind), file=sys.stderr)
-        for path, times in other.most_common():
-            print(f"{times} x {path}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="hashpin-bench-index-") as tmp:
+        made_up = synthetic_projects(args.synthetic, Path(tmp) / "synthetic")
+        history = (
+            {} if args.no_history else ensure_history(args.data_dir) | synthetic_history(made_up)
+        )
+        certificates = None if args.no_tls else make_certificates(Path(tmp) / "tls")
+        with BenchIndex(
+            projects | made_up,
+            [args.data_dir / "files", Path(tmp) / "synthetic"],
+            history=history,
+            delay=args.delay,
+            connect_delay=args.connect_delay,
+            tls=server_context(certificates) if certificates else None,
+            core_metadata=not args.no_core_metadata,
+            port=args.port,
+        ) as index:
+            print(f"serving {len(projects | made_up)} projects at {index.url}/simple/")
+            if certificates:
+                print(f"trust {certificates.bundle} (the system bundle and the throwaway CA)")
+            print("Ctrl-C or SIGTERM stops", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+            tally = index.take_counts()
+    for project, by_kind in sorted(tally.projects.items()):
+        print(project, dict(by_kind), file=sys.stderr)
+    for path, times in tally.other.most_common():
+        print(f"{times} x {path}", file=sys.stderr)
+    print(
+        f"{tally.requests} requests, {tally.connections} connections"
+        f" ({tally.unfinished} without a finished TLS handshake)",
+        file=sys.stderr,
+    )
     return 0
 
 
