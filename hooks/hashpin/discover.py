@@ -1,4 +1,4 @@
-"""Which files are requirements files, and finding them under a folder.
+"""Which files are requirements files (or lock files), and finding them under a folder.
 
 The one definition of the names hashpin looks for (``NAMES``) and of the folders it never
 searches (``SKIPPED_FOLDERS``). The pre-commit hooks' ``files`` and ``exclude`` regexes
@@ -30,6 +30,8 @@ NAMES = (
     "*_requirements.txt",
     "requirements/**/*.txt",
     "constraints*.txt",
+    "pylock.toml",  # PEP 751 lock files (hashpin/pylock.py)
+    "pylock.*.toml",
 )
 
 # Folders never searched, by name (globs as above), at any depth below the folder searched:

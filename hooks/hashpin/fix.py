@@ -748,6 +748,20 @@ def version_of(filename: str, key: str) -> Version | None:
     return _version(version)
 
 
+@functools.lru_cache(maxsize=256)
+def _spellings(version: str) -> re.Pattern[str] | None:
+    """A pattern every file name of ``version`` matches, in any spelling PEP 440 allows
+    (``v``, an epoch, leading zeros, trailing ``.0``s): a cheap first sieve."""
+    parsed = _version(version)
+    if parsed is None:
+        return None
+    release = list(parsed.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    digits = r"\.".join(f"0*{number}" for number in release)
+    return re.compile(rf"-[vV]?(?:\d+!)?{digits}(?:\.0+)*(?!\.?\d)")
+
+
 @functools.lru_cache(maxsize=8192)
 def _canonical(name: str) -> str:
     return canonical_name(name)
@@ -812,7 +826,10 @@ def files_of_version(
         return []
     chosen = []
     matches: dict[Version, bool] = {}  # each distinct version is matched once
+    spelled = None if arbitrary else _spellings(version)
     for dist in files:
+        if spelled is not None and spelled.search(dist.filename) is None:
+            continue  # cannot be this version however it is written: skip the parsing
         found = version_of(dist.filename, key)
         if found is None:
             continue

@@ -111,7 +111,8 @@ RULES: tuple[Rule, ...] = (
     Rule("HP302", "url-name-mismatch", ERROR, None,
          "an artifact's url or path ends in another file name than its name says"),
     Rule("HP303", "unknown-hash-algorithm", ERROR, None,
-         "a hash algorithm that not every Python has (hashlib.algorithms_guaranteed)"),
+         "a hash algorithm pip cannot use everywhere: not in hashlib.algorithms_guaranteed,"
+         " or a shake_* one (no fixed length)"),
     Rule("HP304", "invalid-marker", ERROR, None,
          "a marker, environment or requires-python that does not parse"),
     Rule("HP305", "no-file-for-environment", ERROR, None,
