@@ -815,30 +815,48 @@ def files_of_version(
     files: Iterable[DistFile], key: str, version: str, requirement: Requirement
 ) -> list[DistFile]:
     """Every file pip could pick for ``==version``: local versions (``1.0+cpu``) and
-    other spellings of it (``1.0.0``) included, as PEP 440 matching has it."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    arbitrary = requirement.specifiers[:1] and requirement.specifiers[0][0] == "==="
-    operator = "===" if arbitrary else "=="
-    try:
-        specifier = SpecifierSet(operator + version)
-    except InvalidSpecifier:
+    other spellings of it (``1.0.0``) included, as PEP 440 matching has it. (Compared as
+    versions, not through a SpecifierSet: packaging.specifiers alone costs a warm run
+    tens of milliseconds of imports.)"""
+    if requirement.specifiers[:1] and requirement.specifiers[0][0] == "===":
+        wanted = version.lower()  # === compares text, ignoring case, as packaging does
+        return [
+            dist
+            for dist in files
+            if (_arbitrary_version_of(dist.filename, key) or "").lower() == wanted
+        ]
+    pinned = _version(version)
+    if pinned is None:
         return []
     chosen = []
-    matches: dict[Version, bool] = {}  # each distinct version is matched once
-    spelled = None if arbitrary else _spellings(version)
+    spelled = _spellings(version)
     for dist in files:
         if spelled is not None and spelled.search(dist.filename) is None:
             continue  # cannot be this version however it is written: skip the parsing
         found = version_of(dist.filename, key)
-        if found is None:
-            continue
-        match = matches.get(found)
-        if match is None:
-            match = matches[found] = specifier.contains(found, prereleases=True)
-        if match:
+        if found is not None and _is_pinned_version(found, pinned):
             chosen.append(dist)
     return chosen
+
+
+def _is_pinned_version(found: Version, pinned: Version) -> bool:
+    """PEP 440's ``==``: equal, or equal but for a local label the pin does not name."""
+    if found == pinned:
+        return True
+    return pinned.local is None and found.local is not None and _version(found.public) == pinned
+
+
+def _arbitrary_version_of(filename: str, key: str) -> str | None:
+    """The version text of a file, as written, for ``===`` (string equality)."""
+    lowered = filename.lower()
+    if lowered.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        return parts[1] if len(parts) in (5, 6) and _canonical(parts[0]) == key else None
+    suffix = next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
+    if suffix is None:
+        return None
+    name, _, version = filename[: -len(suffix)].rpartition("-")
+    return version if name and _canonical(name) == key else None
 
 
 def choose_version(

@@ -147,26 +147,23 @@ def _scan(text: str, offsets: dict[_Path, int], comments: dict[int, str]) -> Non
                 continue
             return pos
 
-    def keys(pos: int) -> tuple[list[str], int]:
+    def keys(pos: int) -> tuple[list[tuple[str, int]], int]:
+        """The parts of a dotted key, each with its offset, and the offset after it."""
         found = []
         while True:
             pos = _BLANK.match(text, pos).end()  # type: ignore[union-attr]
-            if text[pos] in "\"'":
-                token = _STRING.match(text, pos).group()  # type: ignore[union-attr]
-                found.append(_unquote(token))
-            else:
-                token = _BARE_KEY.match(text, pos).group()  # type: ignore[union-attr]
-                found.append(token)
+            pattern = _STRING if text[pos] in "\"'" else _BARE_KEY
+            token = pattern.match(text, pos).group()  # type: ignore[union-attr]
+            found.append((_unquote(token) if pattern is _STRING else token, pos))
             pos = _BLANK.match(text, pos + len(token)).end()  # type: ignore[union-attr]
             if text[pos] != ".":
                 return found, pos
             pos += 1
 
     def key_value(pos: int, base: _Path) -> int:
-        start = pos
-        names, pos = keys(pos)
+        parts, pos = keys(pos)
         path = base
-        for name in names:
+        for name, start in parts:
             path = (*path, name)
             offsets.setdefault(path, start)
         pos = gap(pos + 1)  # past '='
@@ -204,11 +201,12 @@ def _scan(text: str, offsets: dict[_Path, int], comments: dict[int, str]) -> Non
                 pos = key_value(pos, frame[1])  # type: ignore[arg-type]
         elif char == "[":
             double = text.startswith("[[", pos)
-            names, after = keys(pos + (2 if double else 1))
+            parts, after = keys(pos + (2 if double else 1))
             path: _Path = ()
-            for depth, name in enumerate(names):
+            for depth, (name, _) in enumerate(parts):
                 path = (*path, name)
-                if double and depth == len(names) - 1:
+                offsets.setdefault(path, pos)  # a table (or array of tables) at its header
+                if double and depth == len(parts) - 1:
                     count = lengths.get(path, 0)
                     lengths[path] = count + 1
                     path = (*path, count)
