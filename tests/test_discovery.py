@@ -56,8 +56,11 @@ PATHS = [
     ("docs/notes.txt", False),
     ("pyproject.toml", False),
     ("setup.cfg", False),
-    ("pylock.toml", False),  # lock files: not yet
-    ("pylock.dev.toml", False),
+    ("pylock.toml", True),  # PEP 751 lock files
+    ("pylock.dev.toml", True),
+    ("sub/pylock.toml", True),
+    ("pylock-dev.toml", False),
+    ("Pylock.toml", False),
     (".git/requirements.txt", False),
     (".hg/requirements.txt", False),
     (".venv/requirements.txt", False),
@@ -174,6 +177,8 @@ def test_the_names_are_the_documented_ones() -> None:
         "*_requirements.txt",
         "requirements/**/*.txt",
         "constraints*.txt",
+        "pylock.toml",
+        "pylock.*.toml",
     )
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Which files") : readme.index("## `hashpin check`")]
@@ -425,7 +430,8 @@ def test_nothing_found_is_a_usage_error(
     assert (code, out) == (2, "")
     assert err == (
         "hashpin: error: no files given, and no requirements files here (requirements*.txt, "
-        "*-requirements.txt, *_requirements.txt, requirements/**/*.txt, constraints*.txt)\n"
+        "*-requirements.txt, *_requirements.txt, requirements/**/*.txt, constraints*.txt, "
+        "pylock.toml, pylock.*.toml)\n"
     )
     code, out, err = run(capsys, "empty")
     assert (code, out) == (2, "")
@@ -596,7 +602,7 @@ def test_given_files_start_no_discovery_and_no_subprocess(tmp_path: Path) -> Non
 
 # -- Files that are something else ------------------------------------------------------
 
-NAMES = "(requirements*.txt, *-requirements.txt, *_requirements.txt, requirements/**/*.txt, constraints*.txt)"
+NAMES = "(requirements*.txt, *-requirements.txt, *_requirements.txt, requirements/**/*.txt, constraints*.txt, pylock.toml, pylock.*.toml)"
 REFUSED = [
     ("pyproject.toml", '[project]\nname = "x"\n', "is a TOML file, not a requirements file"),
     ("sub/ruff.toml", "line-length = 100\n", "is a TOML file, not a requirements file"),
@@ -684,7 +690,10 @@ def test_the_toml_refusal_is_one_function() -> None:
     from hashpin.workspace import refusal, toml_refusal
 
     assert toml_refusal("pyproject.toml") == "is a TOML file"
-    assert toml_refusal("pylock.toml") == "is a TOML file"  # until lock files are inputs
+    assert toml_refusal("pylock.toml") is None  # lock files are inputs
+    assert toml_refusal("pylock.dev.toml") is None
+    assert toml_refusal("pylock-dev.toml") == "is a TOML file"
+    assert refusal("pylock.toml", b"[[packages]]\n") is None  # not refused for its header
     assert toml_refusal("requirements.txt") is None
     assert refusal("requirements.in") is None  # missing: the reader says so
 

@@ -81,3 +81,19 @@ def test_the_hook_skips_what_discovery_skips(
     )
     assert result.returncode == 0, result.stdout
     assert "(no files to check)Skipped" in result.stdout, result.stdout
+
+
+def test_the_fix_hook_skips_the_lock_files_it_is_given(
+    project: Path, hook_repo: Path, env: dict[str, str]
+) -> None:
+    # The hooks share discovery's files, lock files included; fix does not change them yet,
+    # and must not fail a commit for them (pre-commit sets PRE_COMMIT=1 for its hooks).
+    locks = [path for path in WANTED if path.endswith(".toml")]
+    assert locks == ["pylock.dev.toml", "pylock.toml", "sub/pylock.toml"]
+    before = {path: (project / path).read_bytes() for path in locks}
+    result = _pre_commit(
+        project, env, "try-repo", str(hook_repo), "hashpin-fix", "--verbose", "--files", *locks
+    )
+    assert result.returncode == 0, result.stdout
+    assert "fix does not support lock files yet" in result.stdout, result.stdout
+    assert {path: (project / path).read_bytes() for path in locks} == before

@@ -178,18 +178,19 @@ def test_a_warm_run_reads_no_metadata_again(server: IndexServer) -> None:
 # -- through the command line -----------------------------------------------------------------
 
 
-def check_online(server: IndexServer, text: str, *args: str) -> tuple[int, str, str]:
+def check_online(server: IndexServer, text: str, *args: str) -> tuple[int, str]:
+    """``check --online`` on ``text`` as requirements.txt: the status and the file after."""
     Path("requirements.txt").write_text(text)
     status = main(["check", "--online", "--index-url", server.index_url, "--cache-dir", "cache",
                    *args, "requirements.txt"])  # fmt: skip
-    return status, Path("requirements.txt").read_text(), ""
+    return status, Path("requirements.txt").read_text()
 
 
 def test_check_online_reports_in_every_format_and_never_writes(
     server: IndexServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = line(CLICK) + "unpinned\n"
-    status, after, _ = check_online(server, text, "--target", LINUX, "--target", WINDOWS)
+    status, after = check_online(server, text, "--target", LINUX, "--target", WINDOWS)
     assert (status, after) == (1, text)
     out = capsys.readouterr().out
     assert "requirements.txt:1:1: HP210 colorama is not in the file" in out
@@ -214,13 +215,13 @@ def test_suppressions_and_settings_apply_to_online_rules(
     server: IndexServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = line(CLICK).rstrip("\n") + "  # hashpin: ignore[missing-dependency]\n"
-    status, _, _ = check_online(server, text, "--target", WINDOWS)
+    status, _ = check_online(server, text, "--target", WINDOWS)
     assert status == 0
     assert capsys.readouterr().out == ""  # suppressed, and the suppression is not "unused"
-    status, _, _ = check_online(server, line(CLICK), "--target", WINDOWS, "--ignore", "HP210")
+    status, _ = check_online(server, line(CLICK), "--target", WINDOWS, "--ignore", "HP210")
     assert status == 0
     Path("pyproject.toml").write_text(f'[tool.hashpin]\ntargets = ["{WINDOWS}"]\n')
-    status, _, _ = check_online(server, line(CLICK))
+    status, _ = check_online(server, line(CLICK))
     assert status == 1 and "HP210" in capsys.readouterr().out
 
 
@@ -234,7 +235,7 @@ def test_suppressions_and_settings_apply_to_online_rules(
 def test_a_bad_target_is_a_usage_error(
     server: IndexServer, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    status, _, _ = check_online(server, line(IDNA), *args)
+    status, _ = check_online(server, line(IDNA), *args)
     assert status == 2
     assert message in capsys.readouterr().err
 

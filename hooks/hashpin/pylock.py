@@ -327,7 +327,8 @@ class _Checker:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            before = data[data.rfind(b"\n", 0, exc.start) + 1 : exc.start]
+            column = len(before.decode("utf-8", "replace")) + 1  # in characters, as elsewhere
             message = f"is not UTF-8 (byte 0x{data[exc.start]:02x}), as a TOML file must be"
             self.findings.append(Finding(self.path, "HP000", message, line=line, column=column))
             return
@@ -413,7 +414,7 @@ class _Checker:
             return
         packages = [self.package(index, table) for index, table in enumerate(raw)]
         self.duplicates(packages, document)
-        if environments:
+        if environments and (requires_python is not None or "requires-python" not in document):
             self.unserved(packages, environments, requires_python, document)
 
     def supported(self, version: str) -> bool:
