@@ -643,7 +643,7 @@ def test_progress_on_a_terminal(server: IndexServer, tmp_path: Path) -> None:
     ],
 )
 def test_narrowing(target: dict[str, object], filename: str, admitted: bool) -> None:
-    from hashpin.fix import Target
+    from hashpin.versions import Target
 
     assert Target(**target).admits(filename, "a") is admitted  # type: ignore[arg-type]
 

@@ -11,10 +11,11 @@ it hashes any other. Policy only; the network goes through the resolver.
 
 from __future__ import annotations
 
-from .fix import HASH, PIN, Task, _admits_python, _target_python, _versions_newest_first
+from .fix import HASH, PIN, Task
 from .online import run_audit
 from .reqfile import Line, parse_text
 from .requirement import canonical_name, interpret
+from .versions import admits_python, target_python, versions_newest_first
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -98,15 +99,15 @@ def _choose(
     files: list[DistFile], key: str, specifier: SpecifierSet, targets: list[Target], pre: bool
 ) -> str | None:
     """The newest version the specifier allows that every target's Python can install."""
-    pythons = [_target_python(f"{t.python[0]}.{t.python[1]}") for t in targets]
+    pythons = [target_python(f"{t.python[0]}.{t.python[1]}") for t in targets]
     allow_pre = pre or bool(specifier.prereleases)
-    for version, dists in _versions_newest_first(files, key):
+    for version, dists in versions_newest_first(files, key):
         if (version.is_prerelease and not allow_pre) or not specifier.contains(
             version, prereleases=True
         ):
             continue
         usable = [dist for dist in dists if not dist.yanked]
-        if usable and all(any(_admits_python(d, p) for d in usable) for p in pythons):
+        if usable and all(any(admits_python(d, p) for d in usable) for p in pythons):
             return str(version)
     return None
 

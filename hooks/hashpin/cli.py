@@ -431,9 +431,10 @@ def _fix(args: argparse.Namespace) -> int:
     import difflib
 
     from . import locations
-    from .fix import FixOptions, Target, run
+    from .fix import FixOptions, run
     from .report import render
     from .rules import ERROR
+    from .versions import Target
 
     env = os.environ
     try:

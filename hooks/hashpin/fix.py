@@ -14,13 +14,10 @@ A file is written only if every task of that file succeeded (all-or-nothing per 
 
 from __future__ import annotations
 
-import functools
-import re
 from contextlib import contextmanager
 
 from .digests import DIGEST_LENGTHS, WRITABLE_ALGORITHMS, is_digest, is_writable_hash
 from .index import (
-    ARCHIVE_SUFFIXES,
     DistFile,
     IndexRequestError,
     NotModified,
@@ -28,7 +25,8 @@ from .index import (
     redact_url,
 )
 from .locations import FIND_LINKS, Location
-from .reqfile import Line, comment_start, parse_text
+from .render import has_bad_url_hash, hash_indent, intended_requirement, newline_of, render_line
+from .reqfile import Line, parse_text
 from .requirement import (
     NAMED,
     URL,
@@ -36,16 +34,20 @@ from .requirement import (
     canonical_name,
     interpret,
 )
+from .versions import (
+    Target,
+    choose_version,
+    files_of_version,
+    is_file_of,
+    specifier_of,
+    why_no_version,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
     from concurrent.futures import ThreadPoolExecutor
     from typing import TypeVar
-
-    from packaging.specifiers import SpecifierSet
-    from packaging.tags import Tag
-    from packaging.version import Version
 
     from . import targets
     from .cache import Cache
@@ -60,19 +62,6 @@ if TYPE_CHECKING:
 
 FIRST_INDEX = "first-index"  # the other strategy, "unsafe-best-match", merges every source
 HASH_ALGORITHMS = WRITABLE_ALGORITHMS  # what pip accepts; md5/sha1 never written
-DEFAULT_INDENT = "    "
-_HASH_IN_COMMENT_RE = re.compile(r"\s*--hash(?:=|\s+)\S*")
-_FRAGMENT_HASH_PARAMETER_RE = re.compile(
-    r"(?<=[#&])(?:sha512|sha384|sha256|sha224|sha1|md5)=[^&\s]*&?"
-)
-_EMPTY_FRAGMENT_RE = re.compile(r"[#&](?=\s|$)")
-_NAME_EXTRAS_RE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?")
-_NEWLINE_RE = re.compile(r"\r\n|\n|\r")
-_TAG_INTERPRETER_RE = re.compile(r"([a-z]+)(\d*)")
-_MANYLINUX_ALIASES = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12",
-                      "manylinux2014": "manylinux_2_17"}  # fmt: skip
-_GLIBC_STYLE_RE = re.compile(r"(manylinux|musllinux)_(\d+)_(\d+)_(.+)")
-_MACOS_RE = re.compile(r"macosx_(\d+)_(\d+)_(.+)")
 
 # What a task does to its line.
 HASH = "hash"  # a pinned named requirement: write the hashes of that version's files
@@ -420,7 +409,7 @@ class Resolver:
                     listings[(location, key)] = (
                         outcome
                         if only or isinstance(outcome, IndexRequestError)
-                        else [dist for dist in outcome if _is_file_of(dist.filename, key)]
+                        else [dist for dist in outcome if is_file_of(dist.filename, key)]
                     )
                     remaining[key] -= 1
                 if self.progress is not None:
@@ -533,7 +522,7 @@ class Resolver:
             chosen = choose_version(
                 files,
                 task.key,
-                _specifier(task.requirement),
+                specifier_of(task.requirement),
                 allow_pre=task.pre,
                 python_version=options.python_version,
             )
@@ -542,7 +531,7 @@ class Resolver:
                     why_no_version(
                         files,
                         task.key,
-                        _specifier(task.requirement),
+                        specifier_of(task.requirement),
                         allow_pre=task.pre,
                         python_version=options.python_version,
                     ).format(f"{task.key} on {where}", repr(task.line.args))
@@ -716,357 +705,6 @@ def direct_url(url: str) -> str:
     return Path(url).resolve().as_uri()
 
 
-# -- versions and files ----------------------------------------------------------------------
-
-
-def _specifier(requirement: Requirement) -> SpecifierSet:
-    from packaging.specifiers import SpecifierSet
-
-    return SpecifierSet(",".join(op + version for op, version in requirement.specifiers))
-
-
-def version_of(filename: str, key: str) -> Version | None:
-    """The version of a distribution file of project ``key``, None when it is not one.
-
-    Cheap, for pages that list every file of every version (50,000 on PyPI for some
-    projects): the name and version are cut out of the file name as the two formats
-    place them, and each distinct name and version string is parsed once per run.
-    """
-    lowered = filename.lower()
-    if lowered.endswith(".whl"):
-        parts = filename[:-4].split("-")
-        if len(parts) not in (5, 6):  # name-version(-build)-python-abi-platform
-            return None
-        name, version = parts[0], parts[1]
-    else:
-        suffix = next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
-        if suffix is None:
-            return None
-        name, _, version = filename[: -len(suffix)].rpartition("-")
-    if not name or _canonical(name) != key:
-        return None
-    return _version(version)
-
-
-@functools.lru_cache(maxsize=256)
-def _spellings(version: str) -> re.Pattern[str] | None:
-    """A pattern every file name of ``version`` matches, in any spelling PEP 440 allows
-    (``v``, an epoch, leading zeros, trailing ``.0``s): a cheap first sieve."""
-    parsed = _version(version)
-    if parsed is None:
-        return None
-    release = list(parsed.release)
-    while len(release) > 1 and release[-1] == 0:
-        release.pop()
-    digits = r"\.".join(f"0*{number}" for number in release)
-    return re.compile(rf"-[vV]?(?:\d+!)?{digits}(?:\.0+)*(?!\.?\d)")
-
-
-@functools.lru_cache(maxsize=8192)
-def _canonical(name: str) -> str:
-    return canonical_name(name)
-
-
-@functools.lru_cache(maxsize=8192)
-def _version(text: str) -> Version | None:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def parse_version(filename: str, key: str) -> tuple[Version, frozenset[Tag] | None] | None:
-    """The version (and, for a wheel, the tags) of a distribution file of project ``key``.
-
-    None when the file is not one of that project's, or its name is invalid.
-    """
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-    from packaging.version import InvalidVersion, Version
-
-    lowered = filename.lower()
-    if lowered.endswith(".whl"):
-        try:
-            name, version, _, tags = parse_wheel_filename(filename)
-        except (InvalidWheelFilename, InvalidVersion):
-            return None
-        return (version, tags) if canonical_name(name) == key else None
-    suffix = next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
-    if suffix is None:
-        return None
-    stem = filename[: -len(suffix)]
-    dash = stem.find("-")
-    while dash > 0:
-        if canonical_name(stem[:dash]) == key:
-            try:
-                return Version(stem[dash + 1 :]), None
-            except InvalidVersion:
-                return None
-        dash = stem.find("-", dash + 1)
-    return None
-
-
-def _is_file_of(filename: str, key: str) -> bool:
-    return parse_version(filename, key) is not None
-
-
-def files_of_version(
-    files: Iterable[DistFile], key: str, version: str, requirement: Requirement
-) -> list[DistFile]:
-    """Every file pip could pick for ``==version``: local versions (``1.0+cpu``) and
-    other spellings of it (``1.0.0``) included, as PEP 440 matching has it. (Compared as
-    versions, not through a SpecifierSet: packaging.specifiers alone costs a warm run
-    tens of milliseconds of imports.)"""
-    if requirement.specifiers[:1] and requirement.specifiers[0][0] == "===":
-        wanted = version.lower()  # === compares text, ignoring case, as packaging does
-        return [
-            dist
-            for dist in files
-            if (_arbitrary_version_of(dist.filename, key) or "").lower() == wanted
-        ]
-    pinned = _version(version)
-    if pinned is None:
-        return []
-    chosen = []
-    spelled = _spellings(version)
-    for dist in files:
-        if spelled is not None and spelled.search(dist.filename) is None:
-            continue  # cannot be this version however it is written: skip the parsing
-        found = version_of(dist.filename, key)
-        if found is not None and _is_pinned_version(found, pinned):
-            chosen.append(dist)
-    return chosen
-
-
-def _is_pinned_version(found: Version, pinned: Version) -> bool:
-    """PEP 440's ``==``: equal, or equal but for a local label the pin does not name."""
-    if found == pinned:
-        return True
-    return pinned.local is None and found.local is not None and _version(found.public) == pinned
-
-
-def _arbitrary_version_of(filename: str, key: str) -> str | None:
-    """The version text of a file, as written, for ``===`` (string equality)."""
-    lowered = filename.lower()
-    if lowered.endswith(".whl"):
-        parts = filename[:-4].split("-")
-        return parts[1] if len(parts) in (5, 6) and _canonical(parts[0]) == key else None
-    suffix = next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
-    if suffix is None:
-        return None
-    name, _, version = filename[: -len(suffix)].rpartition("-")
-    return version if name and _canonical(name) == key else None
-
-
-def choose_version(
-    files: Iterable[DistFile],
-    key: str,
-    specifier: SpecifierSet,
-    *,
-    allow_pre: bool,
-    python_version: str | None,
-) -> Version | None:
-    """The newest version the specifier allows that is not yanked, not a pre-release
-    (unless allowed or the specifier names one) and whose requires-python admits the
-    target Python."""
-    python = _target_python(python_version)
-    allow_pre = allow_pre or bool(specifier.prereleases)
-    for version, dists in _versions_newest_first(files, key):
-        if version.is_prerelease and not allow_pre:
-            continue
-        if not specifier.contains(version, prereleases=True):
-            continue
-        if any(not dist.yanked and _admits_python(dist, python) for dist in dists):
-            return version
-    return None
-
-
-def why_no_version(
-    files: Iterable[DistFile],
-    key: str,
-    specifier: SpecifierSet,
-    *,
-    allow_pre: bool,
-    python_version: str | None,
-) -> str:
-    """Why :func:`choose_version` found nothing, as a template for ``str.format`` with
-    the project (where) and the requirement: the versions the specifier allows, and what
-    ruled each out, so that the user need not go and look."""
-    python = _target_python(python_version)
-    allow_pre = allow_pre or bool(specifier.prereleases)
-    allowed = [
-        (version, dists)
-        for version, dists in _versions_newest_first(files, key)
-        if specifier.contains(version, prereleases=True)
-    ]
-    if not allowed:
-        return "no version of {} satisfies {}"
-    final = [(v, d) for v, d in allowed if allow_pre or not v.is_prerelease]
-    if not final:
-        pre = _listed([v for v, _ in allowed])
-        return "only pre-releases of {} satisfy {}: " + pre + " (--pre allows them)"
-    unyanked = [(v, d) for v, d in final if not all(dist.yanked for dist in d)]
-    if not unyanked:
-        return "every version of {} that satisfies {} is yanked: " + _listed([v for v, _ in final])
-    return (
-        "no version of {} that satisfies {} supports Python "
-        f"{python} (requires-python): " + _listed([v for v, _ in unyanked])
-    )
-
-
-def _listed(versions: list[Version]) -> str:
-    return ", ".join(str(v) for v in versions[:5]) + (", ..." if len(versions) > 5 else "")
-
-
-def _target_python(python_version: str | None) -> Version:
-    import platform
-
-    from packaging.version import Version
-
-    if python_version:  # "3.12" or "312", as pip's --python-version takes it
-        return Version("{}.{}".format(*_major_minor(python_version)))
-    return Version(platform.python_version())
-
-
-def _versions_newest_first(
-    files: Iterable[DistFile], key: str
-) -> list[tuple[Version, list[DistFile]]]:
-    by_version: dict[Version, list[DistFile]] = {}
-    for dist in files:
-        version = version_of(dist.filename, key)
-        if version is not None:
-            by_version.setdefault(version, []).append(dist)
-    return sorted(by_version.items(), reverse=True, key=lambda item: item[0])
-
-
-def _admits_python(dist: DistFile, python: Version) -> bool:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    if dist.requires_python is None:
-        return True
-    try:
-        return SpecifierSet(dist.requires_python).contains(python, prereleases=True)
-    except InvalidSpecifier:
-        return True  # pip ignores a requires-python it cannot parse
-
-
-class Target:
-    """The platforms, Python version, implementation and ABIs to keep wheels for.
-
-    A dimension left as None admits everything. sdists are always kept (pip may build
-    them anywhere). Platform tags match as pip's installers match them: ``manylinux`` and
-    ``musllinux`` of an older or equal glibc/musl, macOS of an older or equal release.
-    """
-
-    __slots__ = ("abis", "implementation", "platforms", "python")
-
-    def __init__(
-        self,
-        *,
-        platforms: Iterable[str] = (),
-        python_version: str | None = None,
-        implementation: str | None = None,
-        abis: Iterable[str] = (),
-    ) -> None:
-        self.platforms = [_platform_alias(_checked_platform(p)) for p in platforms]
-        self.python = _major_minor(python_version) if python_version else None
-        self.implementation = implementation
-        self.abis = list(abis)
-
-    def admits(self, filename: str, key: str) -> bool:
-        parsed = parse_version(filename, key)
-        if parsed is None or parsed[1] is None:
-            return True  # an sdist
-        return any(self._admits_tag(tag) for tag in parsed[1])
-
-    def _admits_tag(self, tag: Tag) -> bool:
-        if (
-            self.platforms
-            and tag.platform != "any"
-            and not any(_platform_admits(p, tag.platform) for p in self.platforms)
-        ):
-            return False
-        stable_abi = tag.abi == "abi3" and any(abi.startswith("cp") for abi in self.abis)
-        if self.abis and tag.abi != "none" and tag.abi not in self.abis and not stable_abi:
-            return False
-        match = _TAG_INTERPRETER_RE.fullmatch(tag.interpreter)
-        if match is None:
-            return False
-        implementation, digits = match.groups()
-        if self.implementation and implementation not in ("py", self.implementation):
-            return False
-        if self.python is None or not digits:
-            return True
-        major, minor = int(digits[0]), int(digits[1:] or -1)
-        if implementation == "py":
-            return major == self.python[0] and minor <= self.python[1]
-        if tag.abi == "abi3":
-            return major == self.python[0] and minor <= self.python[1]
-        return (major, minor) == self.python
-
-
-def _major_minor(version: str) -> tuple[int, int]:
-    parts = version.split(".")
-    if len(parts) == 1 and len(parts[0]) > 1:  # "311", as pip's --python-version allows
-        parts = [parts[0][0], parts[0][1:]]
-    try:
-        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
-    except ValueError:
-        raise ValueError(f"invalid Python version {version!r}") from None
-
-
-_PLATFORM_TAG_RE = re.compile(
-    r"(?:manylinux(?:1|2010|2014|_\d+_\d+)|musllinux_\d+_\d+|macosx_\d+_\d+|linux"
-    r"|ios_\d+_\d+|android_\d+)_[a-z0-9_]+|win32|win_(?:amd64|arm64|ia64)|any"
-)
-PLATFORM_EXAMPLES = (
-    "manylinux_2_17_x86_64, manylinux2014_aarch64, musllinux_1_2_x86_64, macosx_11_0_arm64, "
-    "win_amd64, win32, linux_x86_64"
-)
-
-
-def _checked_platform(platform: str) -> str:
-    """A wheel platform tag as pip's ``--platform`` takes it, or ValueError saying the forms."""
-    if not _PLATFORM_TAG_RE.fullmatch(platform.lower().replace("-", "_").replace(".", "_")):
-        raise ValueError(
-            f"--platform {platform!r} is not a wheel platform tag; give one like "
-            f"{PLATFORM_EXAMPLES}"
-        )
-    return platform
-
-
-def _platform_alias(platform: str) -> str:
-    platform = platform.lower().replace("-", "_").replace(".", "_")
-    for legacy, modern in _MANYLINUX_ALIASES.items():
-        if platform.startswith(legacy + "_"):
-            return modern + platform[len(legacy) :]
-    return platform
-
-
-def _platform_admits(target: str, wheel: str) -> bool:
-    wheel = _platform_alias(wheel)
-    if wheel == target:
-        return True
-    target_glibc, wheel_glibc = _GLIBC_STYLE_RE.fullmatch(target), _GLIBC_STYLE_RE.fullmatch(wheel)
-    if target_glibc and wheel_glibc:
-        t_kind, t_major, t_minor, t_arch = target_glibc.groups()
-        w_kind, w_major, w_minor, w_arch = wheel_glibc.groups()
-        return (t_kind, t_arch) == (w_kind, w_arch) and (int(w_major), int(w_minor)) <= (
-            int(t_major),
-            int(t_minor),
-        )
-    target_mac, wheel_mac = _MACOS_RE.fullmatch(target), _MACOS_RE.fullmatch(wheel)
-    if target_mac and wheel_mac:
-        t_major, t_minor, t_arch = target_mac.groups()
-        w_major, w_minor, w_arch = wheel_mac.groups()
-        arch_ok = w_arch == t_arch or (
-            w_arch == "universal2" and t_arch in ("x86_64", "arm64", "universal2")
-        )
-        return arch_ok and (int(w_major), int(w_minor)) <= (int(t_major), int(t_minor))
-    return False
-
-
 # -- render -----------------------------------------------------------------------------------
 
 
@@ -1076,49 +714,10 @@ def render_task(task: Task, default_newline: str) -> str:
         task.line.raw,
         hashes=task.hashes,
         version=task.version if task.action == PIN else None,
-        strip_url_hash=task.action == DOWNLOAD and _bad_url_hash(task.requirement),
-        indent=_hash_indent([task.line, *task.orphans]),
+        strip_url_hash=task.action == DOWNLOAD and has_bad_url_hash(task.requirement),
+        indent=hash_indent([task.line, *task.orphans]),
         default_newline=default_newline,
     )
-
-
-def render_line(
-    raw: str,
-    *,
-    hashes: list[str],
-    version: str | None = None,
-    strip_url_hash: bool = False,
-    indent: str = DEFAULT_INDENT,
-    default_newline: str = "\n",
-) -> str:
-    """Rewrite one logical requirement line: its requirement as written (re-pinned to
-    ``version`` when given), its other options, ``hashes`` one per line, then its inline
-    comment (without any ``--hash`` pip would ignore there) and its own line ending.
-
-    The text is re-read without ``${VAR}`` expansion, so variables stay as written.
-    """
-    physical = raw.splitlines(keepends=True)
-    first, last = physical[0], physical[-1]
-    ending = last[len(last.splitlines()[0]) :] if last.splitlines() else last
-    first_ending = first[len(first.splitlines()[0]) :] if first.splitlines() else ""
-    newline = first_ending if first_ending in ("\n", "\r\n", "\r") else default_newline
-    parsed = next(line for line in parse_text(raw) if line.args)
-    requirement = intended_requirement(parsed, version, strip_url_hash)
-    kept = [_render_option(o.name, o.value) for o in parsed.options if o.name != "--hash"]
-    head = first[: len(first) - len(first.lstrip())] + " ".join([requirement, *kept])
-    comment = _comment_of(parsed, raw)
-    body = (" \\" + newline).join([head, *(indent + "--hash=" + h for h in hashes)])
-    return body + comment + ending
-
-
-def intended_requirement(parsed: Line, version: str | None, strip_url_hash: bool) -> str:
-    """The requirement a rewritten line must hold: as written, re-pinned or de-hashed."""
-    requirement = parsed.args.strip()
-    if version is not None:
-        requirement = _repin(requirement, version)
-    if strip_url_hash:
-        requirement = _strip_hash_fragment(requirement)
-    return requirement
 
 
 class UnsafeRewrite(Exception):
@@ -1135,7 +734,7 @@ def checked_rewrite(task: Task, text: str) -> str:
     before = next(line for line in parse_text(task.line.raw) if line.args)
     after = parse_text(text)
     version = task.version if task.action == PIN else None
-    strip = task.action == DOWNLOAD and _bad_url_hash(task.requirement)
+    strip = task.action == DOWNLOAD and has_bad_url_hash(task.requirement)
     others = [(o.name, o.value) for o in before.options if o.name != "--hash"]
     if (
         len(after) != 1
@@ -1149,67 +748,6 @@ def checked_rewrite(task: Task, text: str) -> str:
             "not read back as the intended requirement and hashes; not written"
         )
     return text
-
-
-def _bad_url_hash(requirement: Requirement) -> bool:
-    from .rules import digest_problem
-
-    fragment = requirement.url_hash
-    return fragment is not None and bool(digest_problem(":".join(fragment)))
-
-
-def _strip_hash_fragment(requirement: str) -> str:
-    """Drop ``#sha256=...``-style parameters (a malformed one can never match)."""
-    requirement = _FRAGMENT_HASH_PARAMETER_RE.sub("", requirement)
-    return _EMPTY_FRAGMENT_RE.sub("", requirement)
-
-
-def _repin(requirement: str, version: str) -> str:
-    """``name[extras] <specifiers> ; marker`` with the specifiers replaced by ``==version``."""
-    match = _NAME_EXTRAS_RE.match(requirement)
-    assert match is not None  # a named requirement starts with its name
-    semicolon = requirement.find(";")
-    if semicolon < 0:
-        return match.group().rstrip() + "==" + version
-    marker_at = len(requirement[:semicolon].rstrip())
-    return match.group().rstrip() + "==" + version + requirement[marker_at:]
-
-
-def _render_option(name: str, value: str | None) -> str:
-    import shlex
-
-    return name if value is None else f"{name}={shlex.quote(value)}"
-
-
-def _comment_of(parsed: Line, raw: str) -> str:
-    """The inline comment with the whitespace before it as written on a one-line
-    requirement (two spaces when it came from a continuation), without any ``--hash``."""
-    if not parsed.comment:
-        return ""
-    physical = raw.splitlines()
-    cut = comment_start(physical[0]) if len(physical) == 1 else -1
-    comment = physical[0][cut:].rstrip() if cut >= 0 else "  " + parsed.comment
-    if "--hash" in comment:
-        comment = _HASH_IN_COMMENT_RE.sub("", comment).rstrip()
-        if comment.strip() == "#":
-            return ""
-    return comment
-
-
-def _hash_indent(lines: list[Line]) -> str:
-    """The indentation of the existing hash lines, so a refreshed block keeps its look."""
-    for line in lines:
-        for physical in line.raw.splitlines()[1:] if line.args else line.raw.splitlines():
-            stripped = physical.lstrip()
-            if stripped.startswith("--hash"):
-                return physical[: len(physical) - len(stripped)]
-    return DEFAULT_INDENT
-
-
-def newline_of(text: str) -> str:
-    """The file's line ending: that of its first line, else LF."""
-    match = _NEWLINE_RE.search(text)
-    return match.group() if match else "\n"
 
 
 def apply(tasks: list[Task], lines: list[Line], default_newline: str) -> list[Line]:

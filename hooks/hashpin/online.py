@@ -14,10 +14,11 @@ Every gap is reported in the same run, once per project, with the targets it aff
 
 from __future__ import annotations
 
-from .fix import NoSupplier, files_of_version, parse_version
+from .fix import NoSupplier
 from .metadata import CoreMetadata, MetadataError, fetch_metadata
 from .requirement import NAMED, InvalidRequirement, canonical_name, interpret
 from .rules import Finding
+from .versions import choose_version, files_of_version, parse_version
 from .workspace import CONSTRAINTS, REQUIREMENTS
 
 TYPE_CHECKING = False
@@ -610,8 +611,6 @@ def _stand_in(
     run: Audit, key: str, requirement: Requirement, node: _Node, target: Target
 ) -> Pin | None:
     """The version ``fix --add-missing`` would add, to follow its own dependencies."""
-    from .fix import choose_version
-
     run.fetch([(key, run.locations_for(node.root.source))])
     files = run.files(key)
     if not files:
