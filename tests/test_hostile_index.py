@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import threading
 import time
@@ -123,7 +124,9 @@ def test_a_poisoned_cache_entry_is_never_written(
     capsys.readouterr()
     assert fix(hostile, "--offline") == 1
     assert path.read_text() == "demo==1.0\n"
-    assert "malformed sha256 digest" in capsys.readouterr().err
+    assert (
+        "sha256 digest of demo-1.0-py3-none-any.whl is not 64 hex digits" in capsys.readouterr().err
+    )
 
 
 def test_a_rewritten_line_must_read_back_as_intended() -> None:
@@ -289,3 +292,22 @@ def test_index_text_is_printed_without_control_characters(
     assert "\\x1b[31mred\\rFixing evil.txt" in output
     assert not any(line.startswith("Fixing evil") for line in output.splitlines())
     assert path.read_text() == "demo==1.0\ngone==1.0\n"
+
+
+def test_only_the_files_of_the_pinned_version_are_read_from_a_page(
+    hostile: HostileServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page lists every version; a broken entry of another version is never built."""
+    other = {"filename": "demo-0.9-py3-none-any.whl", "url": f"{hostile.url}/files/x.whl",
+             "hashes": {"sha256": "abcd" + EVIL_LINES}}  # fmt: skip
+    served = page(hostile)
+    hostile.routes["/simple/demo/"] = Reply.json(
+        {"meta": {"api-version": "1.0"}, "files": [other, *json.loads(served.body)["files"]]}
+    )
+    path = requirements()
+    assert fix(hostile, "--no-cache") == 1
+    assert path.read_text() == f"demo==1.0 \\\n    --hash=sha256:{GOOD}\n"
+    path.write_text("demo==0.9\n")  # the broken one itself is still refused
+    assert fix(hostile, "--no-cache") == 1
+    assert path.read_text() == "demo==0.9\n"
+    assert "is not 64 hex digits" in capsys.readouterr().err

@@ -17,7 +17,7 @@ import os
 
 from .cachedir import default_cache_dir, read_entry, write_entry
 from .digests import is_digest
-from .index import ProjectPage, normalize_project_name, redact_url
+from .index import IndexRequestError, ProjectPage, normalize_project_name, redact_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class Cache:
             return None
         try:
             return ProjectPage.from_dict(data)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, IndexRequestError):
             return None
 
     def store_page(self, index_url: str, project: str, page: ProjectPage) -> None:

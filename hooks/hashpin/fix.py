@@ -40,6 +40,7 @@ from .versions import (
     files_of_version,
     is_file_of,
     specifier_of,
+    spellings,
     why_no_version,
 )
 
@@ -320,6 +321,7 @@ class Resolver:
         self.offline = offline
         self.refresh = refresh  # revalidate every cached page, however fresh
         self._project_lists: dict[str, list[str]] = {}  # index URL -> its projects, for hints
+        self._wanted: dict[str, set[str] | None] = {}  # project -> the versions resolve needs
         self._note = note
         self._noted: set[str] = set()
         self.verbose = verbose
@@ -350,17 +352,27 @@ class Resolver:
 
     def resolve(self, tasks: list[Task], options: FixOptions) -> None:
         named = [task for task in tasks if task.action in (HASH, PIN)]
+        # Only these versions' files are built from the pages (None: every version).
+        self._wanted = {}
+        for task in named:
+            if task.action == PIN or task.version is None:
+                self._wanted[task.key] = None
+                continue
+            wanted = self._wanted.setdefault(task.key, set())
+            if wanted is not None:
+                wanted.add(task.version)
         listings = self.fetch_listings(
             {(loc, task.key) for task in named for loc in task.locations}
         )
+        self._wanted = {}  # later listings (check --online's) want every version
         files_by_task: dict[int, list[DistFile]] = {}
         for task in named:
             files = self._choose_files(task, listings, options)
             if files is not None:
                 files_by_task[id(task)] = files
         downloads = [task for task in tasks if task.action == DOWNLOAD]
-        wanted = [f for files in files_by_task.values() for f in files]
-        digests = self._digests(wanted, options.verify)
+        chosen = [f for files in files_by_task.values() for f in files]
+        digests = self._digests(chosen, options.verify)
         direct = self._direct_digests(downloads, refresh=options.refresh)
         for task in named:
             files = files_by_task.get(id(task))
@@ -467,7 +479,19 @@ class Resolver:
         return Supplier(files, where, hint)
 
     def _project_files(self, index_url: str, key: str) -> list[DistFile]:
-        return self._project_page(index_url, key).files
+        """The project's files on an index: only those of the versions ``resolve`` needs,
+        when it knows them (a page lists every version's; most are never looked at)."""
+        page = self._project_page(index_url, key)
+        versions = self._wanted.get(key)
+        sieves = [spellings(version) for version in versions or ()]
+        if not versions or not all(sieves):
+            return page.files
+        matching = page.files_matching(
+            lambda filename: any(sieve.search(filename) for sieve in sieves if sieve)
+        )
+        # None of them: the whole list, so that "no such version" and "no files at all"
+        # (which keeps later sources out) stay told apart.
+        return matching or page.files
 
     def _project_page(self, index_url: str, key: str) -> ProjectPage:
         import time

@@ -25,9 +25,9 @@ from .simple import (
     local_project_page,
     normalize_project_name,
     open_regular_file,
-    parse_page,
     parse_project_list,
     project_page_url,
+    read_page,
     single_file_page,
     url_filename,
 )
@@ -219,9 +219,13 @@ class IndexClient:
         body = read_capped(response, self.max_page_bytes)
         content_type = response.headers.get_content_type()
         charset = response.headers.get_content_charset() or "utf-8"
+        entries, files = read_page(
+            body, content_type, charset, response.url, for_project=for_project
+        )
         return ProjectPage(
             response.url,
-            parse_page(body, content_type, charset, response.url, for_project=for_project),
+            files,
+            entries=entries,
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
             content_type=content_type,

@@ -17,7 +17,7 @@ from .transport import DEFAULT_MAX_PAGE_BYTES, IndexRequestError, strip_userinfo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from io import BufferedReader
 
 PAGE_ACCEPT = (
@@ -151,13 +151,19 @@ class ProjectPage:
     :func:`revalidate_project_page`. ``content_type`` is the type the page was parsed as.
     ``fetched_at`` (seconds since the epoch) and ``max_age`` (the server's
     ``Cache-Control: max-age``, None when it gave none) say how long it may be used as is.
+
+    A PEP 691 page keeps its file entries as the server sent them and builds a
+    :class:`DistFile` of one (checking its URL and digests) only when asked:
+    :meth:`files_matching` builds just the files of the names wanted, which on a page of
+    50,000 files of every version is most of the work saved.
     """
 
     __slots__ = (
+        "_entries",
+        "_files",
         "content_type",
         "etag",
         "fetched_at",
-        "files",
         "last_modified",
         "max_age",
         "project",
@@ -167,8 +173,9 @@ class ProjectPage:
     def __init__(
         self,
         url: str,
-        files: list[DistFile],
+        files: list[DistFile] | None = None,
         *,
+        entries: list[dict[str, object]] | None = None,
         project: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
@@ -177,13 +184,32 @@ class ProjectPage:
         max_age: float | None = None,
     ) -> None:
         self.url = url
-        self.files = files
+        self._files = files
+        self._entries = entries  # PEP 691 "files", each with a string "filename"
         self.project = project
         self.etag = etag
         self.last_modified = last_modified
         self.content_type = content_type
         self.fetched_at = fetched_at
         self.max_age = max_age
+
+    @property
+    def files(self) -> list[DistFile]:
+        """Every file of the page (built on first use); IndexRequestError for a malformed one."""
+        if self._files is None:
+            self._files = self.files_matching(lambda filename: True)
+        return self._files
+
+    def files_matching(self, keep: Callable[[str], bool]) -> list[DistFile]:
+        """The files whose name ``keep`` accepts, the others never built."""
+        if self._files is not None or self._entries is None:
+            return [dist for dist in self._files or [] if keep(dist.filename)]
+        built = (
+            _json_file(entry, self.url)
+            for entry in self._entries
+            if keep(entry["filename"])  # type: ignore[arg-type]  # checked when read
+        )
+        return [dist for dist in built if dist is not None]
 
     def fresh(self, now: float) -> bool:
         """Whether the server said this page may be used without asking again, as of now."""
@@ -194,7 +220,7 @@ class ProjectPage:
     def __repr__(self) -> str:
         return (
             f"ProjectPage(url={self.url!r}, project={self.project!r}, "
-            f"files=<{len(self.files)}>, etag={self.etag!r}, "
+            f"files=<{len(self._entries or self._files or [])}>, etag={self.etag!r}, "
             f"last_modified={self.last_modified!r}, content_type={self.content_type!r})"
         )
 
@@ -207,17 +233,28 @@ class ProjectPage:
             "content_type": self.content_type,
             "fetched_at": self.fetched_at,
             "max_age": self.max_age,
-            "files": [f.to_list() for f in self.files],
+            **(
+                {"entries": self._entries}
+                if self._entries is not None and self._files is None
+                else {"files": [f.to_list() for f in self.files]}
+            ),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> ProjectPage:
-        url, files = data.get("url"), data.get("files")
-        if not isinstance(url, str) or not isinstance(files, list):
-            raise ValueError("ProjectPage needs a string 'url' and a list 'files'")
+        """The page :meth:`to_dict` wrote; ValueError (or IndexRequestError) if damaged."""
+        url, files, entries = data.get("url"), data.get("files"), data.get("entries")
+        if not isinstance(url, str):
+            raise ValueError("ProjectPage needs a string 'url'")
+        built = None
+        if entries is None:
+            if not isinstance(files, list):
+                raise ValueError("ProjectPage needs a list of files")
+            built = [DistFile.from_dict(f) for f in files if isinstance(f, (dict, list))]
         return cls(
             url,
-            [DistFile.from_dict(f) for f in files if isinstance(f, (dict, list))],
+            built,
+            entries=None if entries is None else _checked_entries(entries, url),
             project=_opt_str(data.get("project")),
             etag=_opt_str(data.get("etag")),
             last_modified=_opt_str(data.get("last_modified")),
@@ -399,16 +436,25 @@ def _resolve_file_url(base_url: str, href: str) -> tuple[str, dict[str, str]]:
 def parse_page(
     body: bytes, content_type: str, charset: str, page_url: str, *, for_project: bool
 ) -> list[DistFile]:
-    """Parse by the Content-Type the server actually sent."""
+    """Parse by the Content-Type the server actually sent: every file of the page."""
+    entries, files = read_page(body, content_type, charset, page_url, for_project=for_project)
+    return ProjectPage(page_url, files, entries=entries).files
+
+
+def read_page(
+    body: bytes, content_type: str, charset: str, page_url: str, *, for_project: bool
+) -> tuple[list[dict[str, object]] | None, list[DistFile] | None]:
+    """A page by the Content-Type the server sent: the entries of a PEP 691 page, built
+    when asked (see :class:`ProjectPage`), or the files of an HTML one."""
     is_pypi = content_type.startswith("application/vnd.pypi.simple.")
     if content_type in _JSON_TYPES or (is_pypi and content_type.endswith("+json")):
-        return _parse_json_page(body, page_url)
+        return _json_entries(body, page_url), None
     if content_type in _HTML_TYPES or (is_pypi and content_type.endswith("+html")):
         try:
             text = body.decode(charset, errors="replace")
         except LookupError:  # an unknown charset name
             text = body.decode("utf-8", errors="replace")
-        return _parse_html_page(text, page_url, for_project=for_project)
+        return None, _parse_html_page(text, page_url, for_project=for_project)
     raise IndexRequestError(
         page_url, f"unexpected Content-Type {content_type!r} for an index page", kind="malformed"
     )
@@ -449,8 +495,9 @@ def _check_api_version(version: object, page_url: str) -> None:
         )
 
 
-def _parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
-    """PEP 691 (with PEP 700 and PEP 714 keys)."""
+def _json_entries(body: bytes, page_url: str) -> list[dict[str, object]]:
+    """The file entries of a PEP 691 page (with PEP 700 and PEP 714 keys), the page's
+    own shape checked; each entry is checked when it is built (:func:`_json_file`)."""
     import json
 
     def malformed(detail: str) -> IndexRequestError:
@@ -470,63 +517,82 @@ def _parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
     entries = data.get("files")
     if not isinstance(entries, list):
         raise malformed("no 'files' list")
-    files: list[DistFile] = []
+    return _checked_entries(entries, page_url)
+
+
+def _checked_entries(entries: object, page_url: str) -> list[dict[str, object]]:
+    """``entries`` if it is a list of objects that each have a string filename and URL."""
+    if not isinstance(entries, list):
+        raise ValueError("not a list of file entries")
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise malformed(f"file entry {position} is not an object")
+            raise IndexRequestError(
+                page_url, f"malformed JSON page: file entry {position} is not an object",
+                kind="malformed",
+            )  # fmt: skip
         filename, href = entry.get("filename"), entry.get("url")
         if not isinstance(filename, str) or not isinstance(href, str) or not filename:
-            raise malformed(f"file entry {position} lacks a string 'filename' or 'url'")
-        raw_hashes = entry.get("hashes", {})
-        if not isinstance(raw_hashes, dict):
-            raise malformed(f"'hashes' of {filename} is not an object")
-        if _PLAIN_URL_RE.fullmatch(href):  # PyPI's case, tens of thousands of times a page
-            url, fragment_hashes = href, None
-        else:
-            url, fragment_hashes = _resolve_file_url(page_url, href)
-            if not _may_link(page_url, url):
-                continue
-        sha256 = raw_hashes.get("sha256")
-        if (
-            fragment_hashes is None
-            and len(raw_hashes) == 1
-            and isinstance(sha256, str)
-            and is_digest("sha256", sha256)
-        ):
-            hashes = {"sha256": sha256}  # one plain digest: nothing else to look at
-        else:
-            hashes = {
-                name.lower(): value
-                for name, value in raw_hashes.items()
-                if isinstance(name, str) and isinstance(value, str) and value.strip()
-            }
-            for name, value in (fragment_hashes or {}).items():
-                hashes.setdefault(name, value)
-            hashes = _checked_digests(hashes, filename, page_url)
-        requires_python = entry.get("requires-python")
-        yanked = entry.get("yanked", False)
-        metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
-        if isinstance(metadata, dict):
-            core_metadata: dict[str, str] | None = _checked_digests(
-                {str(k).lower(): v for k, v in metadata.items() if isinstance(v, str)},
-                f"the metadata of {filename}",
+            raise IndexRequestError(
                 page_url,
+                f"malformed JSON page: file entry {position} lacks a string 'filename' or 'url'",
+                kind="malformed",
             )
-        else:
-            core_metadata = {} if metadata is True else None
-        files.append(
-            DistFile(
-                filename,
-                url,
-                hashes,
-                requires_python=requires_python if isinstance(requires_python, str) else None,
-                # PEP 691: true, or a string (the reason) means yanked.
-                yanked=yanked is True or isinstance(yanked, str),
-                yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
-                core_metadata=core_metadata,
-            )
+    return entries
+
+
+def _json_file(entry: dict[str, object], page_url: str) -> DistFile | None:
+    """One PEP 691 file entry as a DistFile (None for a link that is not a file of it)."""
+    filename, href = str(entry["filename"]), str(entry["url"])
+    raw_hashes = entry.get("hashes", {})
+    if not isinstance(raw_hashes, dict):
+        raise IndexRequestError(
+            page_url, f"malformed JSON page: 'hashes' of {filename} is not an object",
+            kind="malformed",
+        )  # fmt: skip
+    if _PLAIN_URL_RE.fullmatch(href):  # PyPI's case, tens of thousands of times a page
+        url, fragment_hashes = href, None
+    else:
+        url, fragment_hashes = _resolve_file_url(page_url, href)
+        if not _may_link(page_url, url):
+            return None
+    sha256 = raw_hashes.get("sha256")
+    if (
+        fragment_hashes is None
+        and len(raw_hashes) == 1
+        and isinstance(sha256, str)
+        and is_digest("sha256", sha256)
+    ):
+        hashes = {"sha256": sha256}  # one plain digest: nothing else to look at
+    else:
+        hashes = {
+            name.lower(): value
+            for name, value in raw_hashes.items()
+            if isinstance(name, str) and isinstance(value, str) and value.strip()
+        }
+        for name, value in (fragment_hashes or {}).items():
+            hashes.setdefault(name, value)
+        hashes = _checked_digests(hashes, filename, page_url)
+    requires_python = entry.get("requires-python")
+    yanked = entry.get("yanked", False)
+    metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
+    if isinstance(metadata, dict):
+        core_metadata: dict[str, str] | None = _checked_digests(
+            {str(k).lower(): v for k, v in metadata.items() if isinstance(v, str)},
+            f"the metadata of {filename}",
+            page_url,
         )
-    return files
+    else:
+        core_metadata = {} if metadata is True else None
+    return DistFile(
+        filename,
+        url,
+        hashes,
+        requires_python=requires_python if isinstance(requires_python, str) else None,
+        # PEP 691: true, or a string (the reason) means yanked.
+        yanked=yanked is True or isinstance(yanked, str),
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        core_metadata=core_metadata,
+    )
 
 
 def _parse_html_page(text: str, page_url: str, *, for_project: bool) -> list[DistFile]:

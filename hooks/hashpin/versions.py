@@ -63,7 +63,7 @@ def version_of(filename: str, key: str) -> Version | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _spellings(version: str) -> re.Pattern[str] | None:
+def spellings(version: str) -> re.Pattern[str] | None:
     """A pattern every file name of ``version`` matches, in any spelling PEP 440 allows
     (``v``, an epoch, leading zeros, trailing ``.0``s): a cheap first sieve."""
     parsed = _version(version)
@@ -143,7 +143,7 @@ def files_of_version(
     if pinned is None:
         return []
     chosen = []
-    spelled = _spellings(version)
+    spelled = spellings(version)
     for dist in files:
         if spelled is not None and spelled.search(dist.filename) is None:
             continue  # cannot be this version however it is written: skip the parsing
