@@ -22,9 +22,10 @@ dropping SYNs. Served, as PyPI serves them:
   (``info``, ``releases``, ``urls`` with ``digests``, ``url``, ``filename``,
   ``packagetype``, ``python_version``), which ``hashin`` reads.
 
-Requests are counted per project and kind (see ``KINDS``), and new connections (and those
-whose TLS handshake did not finish) in all; ``take_counts`` hands them over. Run it alone to try a
-client against it by hand (it prints where the CA bundle to trust is)::
+Requests are counted per project and kind (see ``KINDS``), and in all the new connections
+(and those whose TLS handshake did not finish) and the distribution-file requests that had a
+``Range`` header; ``take_counts`` hands them over. Run it alone to try a client against it
+by hand (it prints where the CA bundle to trust is)::
 
     python tests/bench/bench_index.py [--port 8000] [--delay 0.05] [--connect-delay 0.1]
         [--no-tls] [--synthetic N] [--data-dir DIR]
@@ -128,6 +129,7 @@ class Tally:
     other: Counter[str] = field(default_factory=Counter)  # "path status" of "other" requests
     connections: int = 0  # new connections accepted
     unfinished: int = 0  # of which the TLS handshake did not end (the client left or refused)
+    ranges: int = 0  # of the "file" requests, those with a Range header (206 or 416)
 
     @property
     def requests(self) -> int:
@@ -144,6 +146,13 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, port: int, index: BenchIndex) -> None:
         self.index = index
         super().__init__(("127.0.0.1", port), _make_handler(index))
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client went away mid-answer (uv drops connections it no longer
+        needs); print anything else, as the standard server does."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            return
+        super().handle_error(request, client_address)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """In the connection's own thread: the set-up delay, the handshake, the requests."""
@@ -244,6 +253,10 @@ class BenchIndex:
                 self._tally.unfinished += 1
             else:
                 self._tally.connections += 1
+
+    def count_range(self) -> None:
+        with self._lock:
+            self._tally.ranges += 1
 
     def count_other(self, project: str, path: str, status: int) -> None:
         """Count an "other" request, and remember its path with names generalized."""
@@ -498,6 +511,8 @@ def _make_handler(index: BenchIndex) -> type[BaseHTTPRequestHandler]:
             index.count(project, "meta" if metadata else "file")
             data = path.read_bytes()
             status, start, end = 200, 0, len(data)
+            if self.headers.get("Range") and not metadata:
+                index.count_range()
             byte_range = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
             if byte_range and (byte_range[1] or byte_range[2]):
                 if byte_range[1]:

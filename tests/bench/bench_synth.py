@@ -22,6 +22,7 @@ import hashlib
 import io
 import tarfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench_data import DistFile, Listed, Project
@@ -42,13 +43,23 @@ def _filler(seed: str, size: int) -> bytes:
     return hashlib.shake_256(seed.encode()).digest(size)
 
 
-def _metadata(name: str) -> bytes:
+def _metadata(
+    name: str,
+    version: str = VERSION,
+    *,
+    requires_python: str = REQUIRES_PYTHON,
+    requires_dist: Sequence[str] = (),
+    provides_extra: Sequence[str] = (),
+    summary: str = "A made-up project of the hashpin fix benchmark",
+) -> bytes:
+    extras = "".join(f"Provides-Extra: {extra}\n" for extra in provides_extra)
+    requires = "".join(f"Requires-Dist: {requirement}\n" for requirement in requires_dist)
     return (
         "Metadata-Version: 2.1\n"
         f"Name: {name}\n"
-        f"Version: {VERSION}\n"
-        "Summary: A made-up project of the hashpin fix benchmark\n"
-        f"Requires-Python: {REQUIRES_PYTHON}\n\n"
+        f"Version: {version}\n"
+        f"Summary: {summary}\n"
+        f"Requires-Python: {requires_python}\n{extras}{requires}\n"
     ).encode()
 
 
@@ -57,15 +68,19 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}\n"
 
 
-def _wheel(name: str, tag: str, size: int) -> bytes:
+def _wheel(
+    name: str, tag: str, size: int, metadata: bytes | None = None, version: str = VERSION
+) -> bytes:
+    """A valid wheel of ``name`` for ``tag``; ``metadata`` is its METADATA (default: the
+    made-up project's, without dependencies)."""
     module = name.replace("-", "_")
-    dist_info = f"{module}-{VERSION}.dist-info"
+    dist_info = f"{module}-{version}.dist-info"
     python, abi, platforms = tag.split("-")
     tags = "".join(f"Tag: {python}-{abi}-{platform}\n" for platform in platforms.split("."))
     members = {
         f"{module}/__init__.py": b"",
         f"{module}/filler.bin": _filler(name + tag, size),
-        f"{dist_info}/METADATA": _metadata(name),
+        f"{dist_info}/METADATA": _metadata(name) if metadata is None else metadata,
         f"{dist_info}/WHEEL": (
             "Wheel-Version: 1.0\nGenerator: hashpin-bench\n"
             f"Root-Is-Purelib: {'true' if abi == 'none' else 'false'}\n{tags}"
@@ -80,12 +95,13 @@ def _wheel(name: str, tag: str, size: int) -> bytes:
     return buffer.getvalue()
 
 
-def _sdist(name: str, size: int) -> bytes:
+def _sdist(name: str, size: int, pkg_info: bytes | None = None, version: str = VERSION) -> bytes:
+    """An sdist of ``name``; ``pkg_info`` is its PKG-INFO (default: as ``_wheel``)."""
     module = name.replace("-", "_")
-    root = f"{module}-{VERSION}"
+    root = f"{module}-{version}"
     members = {
-        f"{root}/PKG-INFO": _metadata(name),
-        f"{root}/pyproject.toml": f'[project]\nname = "{name}"\nversion = "{VERSION}"\n'.encode(),
+        f"{root}/PKG-INFO": _metadata(name) if pkg_info is None else pkg_info,
+        f"{root}/pyproject.toml": f'[project]\nname = "{name}"\nversion = "{version}"\n'.encode(),
         f"{root}/{module}/__init__.py": b"",
         f"{root}/{module}/filler.bin": _filler(name, size),
     }
@@ -101,14 +117,16 @@ def _sdist(name: str, size: int) -> bytes:
     return buffer.getvalue()
 
 
-def _dist_file(filename: str, data: bytes, metadata: bytes | None) -> DistFile:
+def _dist_file(
+    filename: str, data: bytes, metadata: bytes | None, requires_python: str = REQUIRES_PYTHON
+) -> DistFile:
     return DistFile(
         filename=filename,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         md5=hashlib.md5(data).hexdigest(),
         blake2b_256=hashlib.blake2b(data, digest_size=32).hexdigest(),
-        requires_python=REQUIRES_PYTHON,
+        requires_python=requires_python,
         upload_time=UPLOAD_TIME,
         metadata_sha256=hashlib.sha256(metadata).hexdigest() if metadata else None,
     )
@@ -165,3 +183,10 @@ def synthetic_history(projects: dict[str, Project]) -> dict[str, tuple[Listed, .
                 )
         history[name] = tuple(listed)
     return history
+
+
+# For benchmarks that make projects of their own (bench_deps): the same makers, by name.
+core_metadata = _metadata
+wheel_bytes = _wheel
+sdist_bytes = _sdist
+dist_file = _dist_file
