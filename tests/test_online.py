@@ -314,3 +314,12 @@ def test_refresh_hashes_fixes_stale_and_unhashed_files(server: IndexServer) -> N
     main(["fix", "--index-url", server.index_url, "--cache-dir", "cache", "--refresh-hashes",
           "requirements.txt"])  # fmt: skip
     assert online(server, Path("requirements.txt").read_text(), LINUX, WINDOWS) == ([], [])
+
+
+def test_a_dependency_several_lines_need_is_reported_once(server: IndexServer) -> None:
+    alpha = make_wheel("alpha", "1.0", requires_dist=["shared>=1"])
+    beta = make_wheel("beta", "1.0", requires_dist=["shared"])
+    for dist in (alpha, beta, make_wheel("shared", "1.0")):
+        server.add_project(dist.project, [dist])
+    findings, _ = online(server, line(alpha) + line(beta))
+    assert [(f.line, f.code, f.required_by) for f in findings] == [(1, "HP210", ["alpha==1.0"])]

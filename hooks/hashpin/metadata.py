@@ -187,6 +187,10 @@ def _wheel_metadata(client: IndexClient, dist: DistFile) -> bytes:
     entry = _find_metadata(tail, directory_at - tail_at, directory_size, name)
     header_at, compressed = entry[0], entry[1]
     needed = 30 + 1024 + compressed  # the local header repeats the name, with an extra field
+    at = header_at - tail_at
+    if at >= 0 and at + 30 <= len(tail) and tail[at : at + 4] == _LOCAL:
+        name_length, extra_length = struct.unpack_from("<HH", tail, at + 26)
+        needed = 30 + name_length + extra_length + compressed  # exact: often in hand already
     for _ in range(2):
         if tail_at <= header_at and header_at + needed <= tail_at + len(tail):
             return _read_local(tail, header_at - tail_at, entry, name)

@@ -135,8 +135,9 @@ class Audit:
         target: Target | None = None,
         required_by: list[str] | None = None,
     ) -> None:
-        """Report once per (code, line, subject), adding ``target`` to those it holds on."""
-        key = (code, id(pin.line), subject)
+        """Report once per (code, line, subject), adding ``target`` to those it holds on. A
+        missing dependency is reported once in all, at the first line that needs it."""
+        key = (code, 0 if code == "HP210" else id(pin.line), subject)
         finding = self._found.get(key)
         if finding is None:
             finding = self._found[key] = OnlineFinding(

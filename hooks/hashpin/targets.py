@@ -50,7 +50,7 @@ class TargetError(ValueError):
 class Target:
     """One Python on one platform: its marker environment and its wheel tags."""
 
-    __slots__ = ("_tags", "environment", "label", "platforms", "python")
+    __slots__ = ("_tag_set", "_tags", "environment", "label", "platforms", "python")
 
     def __init__(
         self,
@@ -64,6 +64,7 @@ class Target:
         self.platforms = platforms  # platform tags, most preferred first
         self.environment = environment  # for packaging.markers.Marker.evaluate
         self._tags: list[Tag] | None = None
+        self._tag_set: frozenset[Tag] | None = None
 
     def __repr__(self) -> str:
         return f"Target({self.label!r})"
@@ -83,7 +84,9 @@ class Target:
 
     def accepts(self, wheel_tags: frozenset[Tag]) -> bool:
         """Whether a wheel with these tags installs here."""
-        return not wheel_tags.isdisjoint(self.tags)
+        if self._tag_set is None:
+            self._tag_set = frozenset(self.tags)  # a few hundred: look up, not scan
+        return not wheel_tags.isdisjoint(self._tag_set)
 
     def marker_holds(self, marker: str | None, extras: frozenset[str] = frozenset()) -> bool:
         """Whether a requirement's marker is true here (for one of ``extras``, if given)."""
