@@ -77,12 +77,12 @@ def server() -> Iterator[IndexServer]:
 
 
 def online(
-    server: IndexServer, text: str, *targets: str, cache: str = "cache"
+    server: IndexServer, text: str, *targets: str, cache: str = "cache", timeout: float = 5
 ) -> tuple[list[OnlineFinding], list[str]]:
     path = Path("requirements.txt")
     path.write_text(text)
     workspace = load([str(path)], env={})
-    resolver = Resolver(IndexClient(timeout=5, retries=0, proxies={}), Cache(cache))
+    resolver = Resolver(IndexClient(timeout=timeout, retries=0, proxies={}), Cache(cache))
     order = search_orders(workspace, IndexSettings(server.index_url))
     return audit(
         workspace,
@@ -323,3 +323,11 @@ def test_a_dependency_several_lines_need_is_reported_once(server: IndexServer) -
         server.add_project(dist.project, [dist])
     findings, _ = online(server, line(alpha) + line(beta))
     assert [(f.line, f.code, f.required_by) for f in findings] == [(1, "HP210", ["alpha==1.0"])]
+
+
+def test_an_index_that_times_out_is_one_problem_per_project(server: IndexServer) -> None:
+    server.delay = 3  # every answer comes after the client's patience
+    findings, problems = online(server, line(IDNA) + line(URLLIB3), timeout=0.5)
+    assert findings == []
+    assert sorted(problem.split(":")[0] for problem in problems) == ["idna", "urllib3"]
+    assert all("timed out" in problem for problem in problems)
