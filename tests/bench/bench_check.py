@@ -126,6 +126,10 @@ class Tool:
     argv: tuple[str, ...]  # the files are appended
     takes_files: bool = True
     fatal_crash: bool = True
+    lock_files: bool | None = False  # True: only the lock file; None: every file set
+
+    def runs_on(self, fileset: FileSet) -> bool:
+        return self.lock_files is None or self.lock_files == (fileset.key == "lock")
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,28 @@ def marker_layout(count: int) -> str:
             lines.append(f"    --hash=sha256:{digest}{tail}")
         lines.append(f"    # via package-{(index + 1) % count:05d}")
     return "\n".join(lines) + "\n"
+
+
+# The floor for a lock file: reading it with the standard library's TOML parser alone.
+TOMLLIB_FLOOR = "import sys, tomllib\nfor path in sys.argv[1:]:\n    tomllib.load(open(path, 'rb'))"
+
+
+def pylock_layout(count: int) -> str:
+    """A PEP 751 lock of ``count`` packages, three hashed wheels each, as pip lock writes it."""
+    lines = ['lock-version = "1.0"', 'created-by = "bench"', 'requires-python = ">=3.9"', ""]
+    for index in range(count):
+        name, version = f"package-{index:03d}", f"1.{index}.0"
+        lines += ["[[packages]]", f'name = "{name}"', f'version = "{version}"',
+                  'index = "https://pypi.org/simple"', "wheels = ["]  # fmt: skip
+        for tag in ("py3-none-any", "cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-win_amd64"):
+            filename = f"package_{index:03d}-{version}-{tag}.whl"
+            digest = hashlib.sha256(filename.encode()).hexdigest()
+            lines.append(
+                f'  {{ name = "{filename}", url = "https://files.example/{filename}", size = 1234,'
+                f' upload-time = 2025-01-01T00:00:00Z, hashes = {{ sha256 = "{digest}" }} }},'
+            )
+        lines += ["]", ""]
+    return "\n".join(lines)
 
 
 def corpus_dir() -> Path:
@@ -391,6 +417,10 @@ def render(results: list[Result], filesets: list[FileSet], repeat: int, floor: R
             + _ratio(find(name, "large"), find("pinlint", "large")),
             f"- {name} / pinlint peak RSS, 10,000-requirement file: "
             + _ratio(find(name, "large"), find("pinlint", "large"), memory=True),
+            f"- {name} / pylock-lint time, 500-package lock: "
+            + _ratio(find(name, "lock"), find("pylock-lint", "lock")),
+            f"- {name} / tomllib parse time, 500-package lock: "
+            + _ratio(find(name, "lock"), find("tomllib (parse only)", "lock")),
         ]
     return "\n".join(lines)
 
@@ -413,9 +443,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     notes: list[str] = []
     tools = [
-        Tool("hashpin check", (str(hashpin), "check")),
-        Tool("hashpin check --no-cache", (str(hashpin), "check", "--no-cache")),
+        Tool("hashpin check", (str(hashpin), "check"), lock_files=None),
+        Tool("hashpin check --no-cache", (str(hashpin), "check", "--no-cache"), lock_files=None),
+        Tool("tomllib (parse only)", (sys.executable, "-c", TOMLLIB_FLOOR), lock_files=True),
     ]
+    pylock_lint = bindir / "pylock-lint"
+    if pylock_lint.exists():
+        tools.append(Tool("pylock-lint", (str(pylock_lint),), fatal_crash=False, lock_files=True))
+    else:
+        notes.append("pylock-lint is not installed: its row is skipped (the bench extra has it).")
     pinlint = bindir / "pinlint"
     if pinlint.exists():
         tools.append(Tool("pinlint", (str(pinlint),), fatal_crash=False))
@@ -437,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
         large, small = generated / "requirements-large.txt", generated / "requirements-small.txt"
         large.write_text(pip_compile_layout(10_000), encoding="utf-8")
         small.write_text(pip_compile_layout(50), encoding="utf-8")
+        lock_dir = generated / "lock"  # its own folder: a lock file is named pylock.toml
+        lock_dir.mkdir()
+        (lock_dir / "pylock.toml").write_text(pylock_layout(500), encoding="utf-8")
         markers = generated / "requirements-markers.txt"
         markers.write_text(marker_layout(50), encoding="utf-8")
         large_lines = large.read_text(encoding="utf-8").count("\n")
@@ -453,6 +492,12 @@ def main(argv: list[str] | None = None) -> int:
                 (markers.name,),
                 "markers",
             ),
+            FileSet(
+                "generated pylock.toml, 500 packages, 3 wheels each",
+                lock_dir,
+                ("pylock.toml",),
+                "lock",
+            ),
         ]
         corpus = corpus_dir()
         found = corpus_filesets(corpus) if corpus.is_dir() else []
@@ -462,7 +507,12 @@ def main(argv: list[str] | None = None) -> int:
 
         true = shutil.which("true")
         floor = measure([true] if true else [sys.executable, "-c", "pass"], scratch, scratch)
-        results = [bench(tool, fs, args.repeat, scratch) for fs in filesets for tool in tools]
+        results = [
+            bench(tool, fs, args.repeat, scratch)
+            for fs in filesets
+            for tool in tools
+            if tool.runs_on(fs)
+        ]
         results.append(bench(baseline, None, args.repeat, scratch))
 
     print("# hashpin check benchmark\n")
