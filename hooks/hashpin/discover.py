@@ -164,7 +164,7 @@ def find(folder: str, warn: Callable[[str], None] | None = None) -> list[str]:
     """
     root = os.path.abspath(folder)
     prefix = "" if os.path.normpath(folder) == os.curdir else folder
-    top = _work_tree(root)
+    top = work_tree(root)
     if top is None:  # outside git, every folder of the path counts (`requirements/**`)
         base = root.replace(os.sep, "/").rstrip("/") + "/"
     else:  # inside, the path from the top, as pre-commit matches it
@@ -176,7 +176,7 @@ def find(folder: str, warn: Callable[[str], None] | None = None) -> list[str]:
     return [os.path.join(prefix, *relative.split("/")) for relative in found]
 
 
-def _work_tree(folder: str) -> str | None:
+def work_tree(folder: str) -> str | None:
     """The nearest folder at or above ``folder`` that holds a ``.git`` (folder or file)."""
     current = folder
     while True:

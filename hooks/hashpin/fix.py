@@ -845,7 +845,10 @@ def _keep_inside(
     """
     import os
 
-    trees = {_work_tree(root) for root in workspace.roots}
+    from .discover import work_tree
+
+    folders = [os.path.dirname(os.path.realpath(root)) for root in workspace.roots]
+    trees = {work_tree(folder) or folder for folder in folders}
     roots = set(workspace.roots)
     for source in workspace.sources.values():
         if source.path not in tasks_by_path or source.key in roots:
@@ -857,21 +860,6 @@ def _keep_inside(
                 f"{source.path} left unchanged: it is outside the work tree of the files given "
                 "(--fix-includes-anywhere to fix it too)"
             )
-
-
-def _work_tree(path: str) -> str:
-    """The git work tree holding ``path`` (the folder with ``.git``), else its folder."""
-    import os
-
-    folder = os.path.dirname(os.path.realpath(path))
-    current = folder
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return folder
-        current = parent
 
 
 def _untouched(
