@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .digests import DIGEST_LENGTHS
 from .redact import redact_text, unexpand
 from .reqfile import REQUIREMENT_LINE_OPTIONS
 from .requirement import (
@@ -122,7 +123,6 @@ ONLINE = "HP2"  # the code prefix of the online rules: the offline check cannot 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
-_DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32}
 _VALID_DIGEST_RE = re.compile(
     r"sha256:[0-9a-fA-F]{64}|sha384:[0-9a-fA-F]{96}|sha512:[0-9a-fA-F]{128}"
 )
@@ -765,7 +765,7 @@ def digest_problem(value: str) -> str:
     if _VALID_DIGEST_RE.fullmatch(value):
         return ""
     algorithm, _, digest = value.partition(":")
-    expected = _DIGEST_LENGTHS.get(algorithm)
+    expected = DIGEST_LENGTHS.get(algorithm)
     if expected is None:
         return ""
     if not re.fullmatch(r"[0-9a-fA-F]+", digest):
