@@ -344,23 +344,21 @@ def local_project_page(url: str, project: str) -> ProjectPage:
 
 
 def open_regular_file(path: str, url: str) -> BufferedReader:
-    """``path`` opened for reading if it is a regular file; a FIFO or a device (which
-    could block for ever or never end) is an error, checked on the opened file itself."""
-    import stat
+    """``path`` opened for reading if it is a regular file (``workspace.open_regular``):
+    a FIFO or a device, which could block for ever or never end, is an error."""
+    from .workspace import NotAFile, open_regular
 
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        descriptor = open_regular(path)
     except FileNotFoundError:
         raise IndexRequestError(url, "file not found", kind="not-found") from None
+    except NotAFile as exc:
+        raise IndexRequestError(url, f"not a regular file: {exc}", kind="io") from None
     except OSError as exc:
         raise IndexRequestError(url, f"cannot read: {exc.strerror or exc}", kind="io") from None
-    handle = os.fdopen(descriptor, "rb")
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        handle.close()
-        raise IndexRequestError(url, "not a regular file (a FIFO, device or folder)", kind="io")
     if hasattr(os, "set_blocking"):
         os.set_blocking(descriptor, True)
-    return handle
+    return os.fdopen(descriptor, "rb")
 
 
 def _read_local_page(path: str, url: str) -> bytes:

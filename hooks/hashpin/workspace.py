@@ -287,14 +287,28 @@ def read_limited(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     status = os.stat(path)
     if stat.S_ISCHR(status.st_mode) and _is_devnull(status):
         return b""  # pip reads it as the empty file it is
-    _require_regular(status.st_mode)
-    descriptor = os.open(path, _OPEN_FLAGS)
+    descriptor = open_regular(path)
     try:
-        status = os.fstat(descriptor)
-        _require_regular(status.st_mode)
-        return _read_at_most(descriptor, status.st_size, limit)
+        return _read_at_most(descriptor, os.fstat(descriptor).st_size, limit)
     finally:
         os.close(descriptor)
+
+
+def open_regular(path: str) -> int:
+    """A descriptor of the regular file at ``path``, opened without blocking on a FIFO.
+
+    NotAFile for anything else, checked before opening (opening some devices has
+    effects) and again on the opened descriptor (the path may have been swapped since);
+    OSError when it cannot be opened.
+    """
+    _require_regular(os.stat(path).st_mode)
+    descriptor = os.open(path, _OPEN_FLAGS)
+    try:
+        _require_regular(os.fstat(descriptor).st_mode)
+    except NotAFile:
+        os.close(descriptor)
+        raise
+    return descriptor
 
 
 def read_stdin(limit: int = MAX_FILE_BYTES) -> bytes:
