@@ -454,16 +454,14 @@ def _admits(requires_python: str | None, python: str) -> bool:
 class _Node:
     """A version reached on one target: the pin it is (or stands in for), its extras."""
 
-    __slots__ = ("chain", "extras", "pin", "root", "version")
+    __slots__ = ("chain", "dist", "extras", "pin", "root")
 
-    def __init__(
-        self, pin: Pin, version: str, extras: frozenset[str], chain: list[str], root: Pin
-    ) -> None:
+    def __init__(self, pin: Pin, extras: frozenset[str], chain: list[str], root: Pin) -> None:
         self.pin = pin  # the file's pin, or a stand-in for a missing dependency
-        self.version = version
         self.extras = extras
         self.chain = chain  # who requires it, nearest first
         self.root = root  # the file's line the chain starts from
+        self.dist: DistFile | None = None  # the file its metadata is read from
 
 
 def _follow_dependencies(run: Audit, pins: list[Pin], constraints: dict[str, Pin]) -> None:
@@ -474,11 +472,7 @@ def _follow_dependencies(run: Audit, pins: list[Pin], constraints: dict[str, Pin
     present = {pin.key: pin for pin in pins}
     for target in run.targets:
         walked: dict[str, frozenset[str]] = {}  # key -> extras already followed
-        queue = [
-            _Node(pin, pin.version, pin.extras, [], pin)
-            for pin in pins
-            if target.marker_holds(pin.marker)
-        ]
+        queue = [_Node(pin, pin.extras, [], pin) for pin in pins if target.marker_holds(pin.marker)]
         while queue and len(walked) < MAX_PROJECTS:
             nodes, queue = queue, []
             _read_round(run, nodes, target)
@@ -507,17 +501,15 @@ def _follow_dependencies(run: Audit, pins: list[Pin], constraints: dict[str, Pin
 def _read_round(run: Audit, nodes: list[_Node], target: Target) -> None:
     """Files and metadata of a round's nodes, fetched together."""
     run.fetch((node.pin.key, run.locations_for(node.root.source)) for node in nodes)
-    chosen = [_metadata_file(run, node, target) for node in nodes]
-    run.read_metadata(dist for dist in chosen if dist is not None)
+    for node in nodes:
+        node.dist = _metadata_file(run, node, target)
+    run.read_metadata(node.dist for node in nodes if node.dist is not None)
 
 
 def _metadata_file(run: Audit, node: _Node, target: Target) -> DistFile | None:
     """The file to read a version's metadata from: one with a PEP 658 file, else a wheel
     this target installs, else any wheel, else the sdist."""
-    from .requirement import Requirement as Named
-
-    files = files_of_version(run.files(node.pin.key) or [], node.pin.key, node.version,
-                             Named(NAMED, node.pin.key))  # fmt: skip
+    files = _version_files(run, node.pin)
     if not files:
         return None
 
@@ -533,10 +525,9 @@ def _metadata_file(run: Audit, node: _Node, target: Target) -> DistFile | None:
 
 
 def _node_metadata(run: Audit, node: _Node, target: Target) -> CoreMetadata | None:
-    dist = _metadata_file(run, node, target)
-    if dist is None:
+    if node.dist is None:
         return None  # HP202/HP210 already say it
-    metadata = run.metadata(dist)
+    metadata = run.metadata(node.dist)
     if isinstance(metadata, MetadataError):
         unread = f"the dependencies of {node.pin.label} cannot be read: {metadata.reason}"
         run.find(node.root, "HP213", node.pin.key, unread, target)
@@ -572,7 +563,7 @@ def _dependency(
                 target,
                 required_by=chain,
             )
-        return [_Node(pin, pin.version, extras, chain, node.root)]
+        return [_Node(pin, extras, chain, node.root)]
     missing = run.missing.setdefault(key, Missing(key, node.root))
     missing.specifiers.append(str(requirement.specifier))
     missing.requirers.add(node.pin.key)
@@ -588,7 +579,7 @@ def _dependency(
         required_by=chain,
     )
     stand_in = _stand_in(run, key, requirement, node, target)
-    return [] if stand_in is None else [_Node(stand_in, stand_in.version, extras, chain, node.root)]
+    return [] if stand_in is None else [_Node(stand_in, extras, chain, node.root)]
 
 
 def _edge_marker(requirer: str | None, requirement: Requirement) -> str | None:
