@@ -619,7 +619,7 @@ class Resolver:
         results: dict[str, str | IndexRequestError] = {}
         to_hash: dict[str, DistFile] = {}
         for dist in files:
-            algorithm = next((a for a in HASH_ALGORITHMS if a in dist.hashes), "sha256")
+            algorithm = _written_algorithm(dist)
             claimed = dist.hashes.get(algorithm)
             if claimed is not None and not is_digest(algorithm, claimed):
                 # Pages are checked when parsed; this is a cache entry someone edited.
@@ -703,9 +703,14 @@ class Resolver:
             return {url: _outcome(future.result) for url, future in futures.items()}
 
 
+def _written_algorithm(dist: DistFile) -> str:
+    """The first of sha256, sha384, sha512 the index gives for the file, else sha256."""
+    return next((a for a in HASH_ALGORITHMS if a in dist.hashes), "sha256")
+
+
 def _algorithms_to_compute(dist: DistFile, verify: bool) -> tuple[str, ...]:
     """The digest to write first, then (when verifying) every other one the index gives."""
-    primary = next((a for a in HASH_ALGORITHMS if a in dist.hashes), "sha256")
+    primary = _written_algorithm(dist)
     if not verify:
         return (primary,)
     others = sorted(a for a in dist.hashes if a in DIGEST_LENGTHS and a != primary)
