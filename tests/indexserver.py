@@ -125,6 +125,7 @@ class ServedFile:
     yanked: bool | str = False  # a string is the yank reason
     requires_python: str | None = None
     core_metadata: bool = False  # advertise and serve its PEP 658 .metadata file
+    upload_time: str | None = "2025-01-01T00:00:00.000000Z"  # PEP 700, as PyPI writes it
 
 
 @dataclass
@@ -330,6 +331,8 @@ class IndexServer:
                 "hashes": self._file_hashes(served),
                 "size": len(served.dist.data),
             }
+            if served.upload_time is not None:
+                entry["upload-time"] = served.upload_time
             if served.requires_python is not None:
                 entry["requires-python"] = served.requires_python
             if served.yanked:

@@ -67,7 +67,8 @@ class DistFile:
     ``url`` is absolute, without fragment and without credentials. ``hashes`` maps a
     lowercase hashlib name to a lowercase hex digest; it is empty when the source gives
     none (a directory listing never does). ``core_metadata`` is None when no PEP 658
-    metadata file is advertised, else its hashes (possibly empty).
+    metadata file is advertised, else its hashes (possibly empty). ``size`` (bytes) and
+    ``upload_time`` (ISO 8601, as the index wrote it) come from PEP 691 pages only.
     """
 
     __slots__ = (
@@ -75,6 +76,8 @@ class DistFile:
         "filename",
         "hashes",
         "requires_python",
+        "size",
+        "upload_time",
         "url",
         "yanked",
         "yanked_reason",
@@ -90,6 +93,8 @@ class DistFile:
         yanked: bool = False,
         yanked_reason: str | None = None,
         core_metadata: dict[str, str] | None = None,
+        size: int | None = None,
+        upload_time: str | None = None,
     ) -> None:
         self.filename = filename
         self.url = url
@@ -98,6 +103,8 @@ class DistFile:
         self.yanked = yanked
         self.yanked_reason = yanked_reason
         self.core_metadata = core_metadata
+        self.size = size
+        self.upload_time = upload_time
 
     def _key(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self.__slots__)
@@ -140,6 +147,8 @@ class DistFile:
             core_metadata=(
                 None if data.get("core_metadata") is None else _str_dict(data["core_metadata"])
             ),
+            size=_opt_size(data.get("size")),
+            upload_time=_opt_str(data.get("upload_time")),
         )
 
 
@@ -590,6 +599,8 @@ def _json_file(entry: dict[str, object], page_url: str) -> DistFile | None:
         yanked=yanked is True or isinstance(yanked, str),
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         core_metadata=core_metadata,
+        size=_opt_size(entry.get("size")),
+        upload_time=_opt_str(entry.get("upload-time")),
     )
 
 
@@ -741,6 +752,10 @@ def _opt_number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if value == value else None  # NaN is no number of seconds
+
+
+def _opt_size(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _opt_str(value: object) -> str | None:
