@@ -456,9 +456,14 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     protocol_version = "HTTP/1.0"  # one request per connection; bodies may end at close
+    head_only = False  # a HEAD request: the headers of the GET, no body (uv asks for them)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def do_HEAD(self) -> None:
+        self.head_only = True
+        self.do_GET()
 
     def do_GET(self) -> None:
         index = self.server.index
@@ -588,7 +593,7 @@ class _Handler(BaseHTTPRequestHandler):
         if declared_length is not None:
             self.send_header("Content-Length", str(declared_length))
         self.end_headers()
-        remaining = size
+        remaining = 0 if self.head_only else size
         while remaining > 0:
             chunk = _STREAM_CHUNK[: min(remaining, len(_STREAM_CHUNK))]
             self.wfile.write(chunk)
@@ -609,7 +614,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status != 304:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if body:
+        if body and not self.head_only:
             self.wfile.write(body)
 
 
