@@ -353,18 +353,17 @@ class Resolver:
     def resolve(self, tasks: list[Task], options: FixOptions) -> None:
         named = [task for task in tasks if task.action in (HASH, PIN)]
         # Only these versions' files are built from the pages (None: every version).
-        self._wanted = {}
+        versions: dict[str, set[str] | None] = {}
         for task in named:
             if task.action == PIN or task.version is None:
-                self._wanted[task.key] = None
+                versions[task.key] = None
                 continue
-            wanted = self._wanted.setdefault(task.key, set())
+            wanted = versions.setdefault(task.key, set())
             if wanted is not None:
                 wanted.add(task.version)
         listings = self.fetch_listings(
-            {(loc, task.key) for task in named for loc in task.locations}
+            {(loc, task.key) for task in named for loc in task.locations}, versions
         )
-        self._wanted = {}  # later listings (check --online's) want every version
         files_by_task: dict[int, list[DistFile]] = {}
         for task in named:
             files = self._choose_files(task, listings, options)
@@ -372,7 +371,7 @@ class Resolver:
                 files_by_task[id(task)] = files
         downloads = [task for task in tasks if task.action == DOWNLOAD]
         chosen = [f for files in files_by_task.values() for f in files]
-        digests = self._digests(chosen, options.verify)
+        digests = self.digests(chosen, options.verify)
         direct = self._direct_digests(downloads, refresh=options.refresh)
         for task in named:
             files = files_by_task.get(id(task))
@@ -395,8 +394,20 @@ class Resolver:
 
     # Project listings, per (location, project).
 
-    def fetch_listings(self, wanted: set[tuple[Location, str]]) -> Listings:
-        """Each project's files on each of its locations (one request per page), concurrently."""
+    def fetch_listings(
+        self,
+        wanted: set[tuple[Location, str]],
+        versions: Mapping[str, set[str] | None] | None = None,
+    ) -> Listings:
+        """Each project's files on each of its locations (one request per page), concurrently:
+        of the ``versions`` given for a project only, when known (None: every version)."""
+        self._wanted = dict(versions or {})
+        try:
+            return self._fetch_listings(wanted)
+        finally:
+            self._wanted = {}
+
+    def _fetch_listings(self, wanted: set[tuple[Location, str]]) -> Listings:
         from collections import Counter
         from concurrent.futures import Future, as_completed
 
@@ -607,7 +618,7 @@ class Resolver:
 
     # Digests.
 
-    def _digests(
+    def digests(
         self, files: Iterable[DistFile], verify: bool
     ) -> dict[str, str | IndexRequestError]:
         """``algorithm:hexdigest`` per file URL: the index's own digest when it gives a
@@ -631,7 +642,7 @@ class Resolver:
             else:
                 to_hash[dist.url] = dist
         # Files on an index never change: a digest computed once is good for ever.
-        computed = self._hash_urls(
+        computed = self.hash_urls(
             {url: _algorithms_to_compute(dist, verify) for url, dist in to_hash.items()}
         )
         for url, dist in to_hash.items():
@@ -665,7 +676,7 @@ class Resolver:
     ) -> dict[Task, str | IndexRequestError]:
         urls = {task: direct_url(task.requirement.url or "") for task in tasks}
         # A direct URL might be replaced in place: --refresh-hashes downloads it again.
-        computed = self._hash_urls({url: ("sha256",) for url in urls.values()}, reuse=not refresh)
+        computed = self.hash_urls({url: ("sha256",) for url in urls.values()}, reuse=not refresh)
         results: dict[Task, str | IndexRequestError] = {}
         for task, url in urls.items():
             outcome = computed[url]
@@ -674,7 +685,7 @@ class Resolver:
             )
         return results
 
-    def _hash_urls(
+    def hash_urls(
         self, algorithms: Mapping[str, tuple[str, ...]], *, reuse: bool = True
     ) -> dict[str, dict[str, str] | IndexRequestError]:
         """Each URL's digests in its algorithms (the first one first), from the cache when
