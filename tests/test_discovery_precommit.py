@@ -83,17 +83,19 @@ def test_the_hook_skips_what_discovery_skips(
     assert "(no files to check)Skipped" in result.stdout, result.stdout
 
 
-def test_the_fix_hook_skips_the_lock_files_it_is_given(
+def test_the_fix_hook_is_given_the_lock_files_too(
     project: Path, hook_repo: Path, env: dict[str, str]
 ) -> None:
-    # The hooks share discovery's files, lock files included; fix does not change them yet,
-    # and must not fail a commit for them (pre-commit sets PRE_COMMIT=1 for its hooks).
+    # The hooks share discovery's files, lock files included. These are not TOML: fix
+    # cannot mend them, so it fails the commit, names each one, and leaves it as it was.
     locks = [path for path in WANTED if path.endswith(".toml")]
     assert locks == ["pylock.dev.toml", "pylock.toml", "sub/pylock.toml"]
     before = {path: (project / path).read_bytes() for path in locks}
     result = _pre_commit(
         project, env, "try-repo", str(hook_repo), "hashpin-fix", "--verbose", "--files", *locks
     )
-    assert result.returncode == 0, result.stdout
-    assert "fix does not support lock files yet" in result.stdout, result.stdout
+    assert result.returncode == 1, result.stdout
+    for path in locks:
+        assert f"hashpin: {path} left unchanged" in result.stdout, result.stdout
+    assert "(fix it by hand first)" in result.stdout, result.stdout
     assert {path: (project / path).read_bytes() for path in locks} == before

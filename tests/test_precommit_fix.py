@@ -149,6 +149,35 @@ def test_run_fixes_then_passes(project: Path, env: dict[str, str], server: Index
     assert (project / "requirements" / "dev.txt").read_bytes() == DEV_FIXED.encode()
 
 
+LOCK = """\
+lock-version = "1.0"
+created-by = "hand"  # a comment that stays
+
+[[packages]]
+name = "foo"
+version = "1.0"
+wheels = [{{ name = "{name}", url = "{url}/files/{name}", hashes = {hashes} }}]
+"""
+
+
+def test_run_fixes_a_lock_file_then_passes(
+    project: Path, env: dict[str, str], server: IndexServer
+) -> None:
+    name = FOO_WHEEL.filename
+    _write(project / "pylock.toml", LOCK.format(name=name, url=server.url, hashes="{}"))
+    _git(project, env, "add", "-A")
+
+    first = _pre_commit(project, env, "run", "hashpin-fix", "--files", "pylock.toml")
+
+    assert first.returncode != 0, first.stdout
+    assert "Fixing pylock.toml" in first.stdout.splitlines(), first.stdout
+    fixed = LOCK.format(name=name, url=server.url, hashes=f'{{ sha256 = "{FOO_WHEEL.sha256}" }}')
+    assert (project / "pylock.toml").read_text() == fixed
+    second = _pre_commit(project, env, "run", "hashpin-fix", "--files", "pylock.toml")
+    assert second.returncode == 0, second.stdout
+    assert (project / "pylock.toml").read_text() == fixed
+
+
 def test_git_commit_blocked_fixed_then_allowed(project: Path, env: dict[str, str]) -> None:
     installed = _pre_commit(project, env, "install")
     assert installed.returncode == 0, installed.stdout

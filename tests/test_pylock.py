@@ -677,49 +677,6 @@ def fix(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_fix_refuses_a_lock_file_named_on_its_command_line(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    write(HEAD + "packages = []\n")
-    write(f"a==1 --hash=sha256:{H}\n", "requirements.txt")
-    before = Path("pylock.toml").read_bytes()
-    assert fix(capsys, "requirements.txt", "pylock.toml") == (
-        2,
-        "",
-        "hashpin: error: fix does not support lock files yet: pylock.toml (hashpin check "
-        "checks them)\n",
-    )
-    assert Path("pylock.toml").read_bytes() == before
-
-
-def test_fix_skips_a_found_lock_file_with_a_note(capsys: pytest.CaptureFixture[str]) -> None:
-    write(HEAD + "packages = []\n", "sub/pylock.toml")
-    write(f"a==1 --hash=sha256:{H}\n", "sub/requirements.txt")
-    code, out, err = fix(capsys, "sub")
-    assert (code, out) == (0, "")
-    assert err == (
-        f"hashpin: skipping {os.path.join('sub', 'pylock.toml')}: fix does not support lock "
-        "files yet\n"
-    )
-    Path("sub/requirements.txt").unlink()
-    code, _, err = fix(capsys, "sub")  # nothing else found: nothing fix can do
-    assert code == 2
-    assert err.count("\n") == 1 and "fix does not support lock files yet" in err
-
-
-def test_fix_under_pre_commit_skips_the_lock_files_the_hook_passes(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The hook's files are discovery's table (discover.NAMES): what it passes was "found".
-    monkeypatch.setenv("PRE_COMMIT", "1")
-    write(HEAD + "packages = []\n")
-    assert fix(capsys, "pylock.toml") == (
-        0,
-        "",
-        "hashpin: skipping pylock.toml: fix does not support lock files yet\n",
-    )
-
-
 def test_check_online_says_it_checks_lock_files_offline(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

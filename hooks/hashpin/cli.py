@@ -439,9 +439,6 @@ def _fix(args: argparse.Namespace) -> int:
     env = os.environ
     try:
         settings, config, paths = _load_settings(args)
-        paths = _without_lock_files(args.paths, paths)
-        if not paths:  # only lock files, from pre-commit: nothing to do yet
-            return EXIT_OK
         if args.target and not args.add_missing:
             raise _UsageError("--target needs --add-missing (or check --online)")
         closure_targets = _targets(args, config) if args.add_missing else []
@@ -524,31 +521,6 @@ def _fix(args: argparse.Namespace) -> int:
         _note(message)
     sys.stdout.write(render(outcome.report, args.format))
     return EXIT_FINDINGS if failed or changed or outcome.report.count(ERROR) else EXIT_OK
-
-
-def _without_lock_files(given: Sequence[str], paths: list[str]) -> list[str]:
-    """``paths`` without lock files, which ``fix`` does not change yet.
-
-    A lock file named on the command line is a usage error; one that a search found is
-    skipped with a note, unless nothing else was found. Under pre-commit (which sets
-    PRE_COMMIT=1), the files given are what the hook's ``files`` selects, which is the
-    search's own table (discover.NAMES): they are skipped with the note, always.
-    """
-    from .workspace import is_lock_name
-
-    locks = [path for path in paths if path != STDIN and is_lock_name(path)]
-    if not locks:
-        return paths
-    rest = [path for path in paths if path == STDIN or not is_lock_name(path)]
-    hook = os.environ.get("PRE_COMMIT") == "1"
-    named = [path for path in locks if path in given]
-    if not hook and (named or not rest):
-        shown = ", ".join(named or locks)
-        raise _UsageError(
-            f"fix does not support lock files yet: {shown} (hashpin check checks them)"
-        )
-    _note(f"skipping {', '.join(locks)}: fix does not support lock files yet")
-    return rest
 
 
 def _online_setup(

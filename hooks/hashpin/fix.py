@@ -908,6 +908,22 @@ def _untouched(
     return Outcome(results, notes, report)
 
 
+def _write(result: FileResult, written: list[str]) -> None:
+    """Write the result's new bytes over the file, atomically; an error if it cannot be."""
+    from .signals import critical
+    from .workspace import ChangedOnDisk, write_atomic
+
+    assert result.rendered is not None
+    try:
+        with critical():  # Ctrl-C waits until the file is written and counted
+            write_atomic(result.path, result.rendered, result.before)
+            written.append(result.path)
+    except ChangedOnDisk:
+        result.errors.append(f"{result.path}: changed on disk while fixing; not written")
+    except OSError as exc:
+        result.errors.append(f"{result.path}: cannot write: {exc.strerror or exc}")
+
+
 def run(
     paths: list[str],
     *,
@@ -929,8 +945,7 @@ def run(
     import os
 
     from .rules import check, collect_constraints
-    from .signals import critical
-    from .workspace import ChangedOnDisk, load, write_atomic
+    from .workspace import load
 
     written = [] if written is None else written
     constraint_paths = list(constraint_paths)
@@ -996,14 +1011,20 @@ def run(
         result.rendered = rendered
         contents[source.key] = rendered
         if write:
-            try:
-                with critical():  # Ctrl-C waits until the file is written and counted
-                    write_atomic(source.path, rendered, before)
-                    written.append(source.path)
-            except ChangedOnDisk:
-                result.errors.append(f"{source.path}: changed on disk while fixing; not written")
-            except OSError as exc:
-                result.errors.append(f"{source.path}: cannot write: {exc.strerror or exc}")
+            _write(result, written)
+    for key in workspace.roots:
+        source = workspace.sources[key]
+        if source.lock is None or source.error is not None:
+            continue
+        from .lockfix import fix_lock
+
+        result, lock_notes = fix_lock(source, options, resolver, order[key])
+        results.append(result)
+        notes.extend(lock_notes)
+        if result.rendered is not None:
+            contents[key] = result.rendered
+            if write:
+                _write(result, written)
     after = load(
         paths,
         constraint_paths=constraint_paths,

@@ -350,7 +350,7 @@ def _digests(run: Audit, pins: list[Pin]) -> dict[str, set[str]]:
     """Every digest known of each file of the pinned versions (``algorithm:hex``): the
     index's, and for a file it gives none for, the one fix would compute (cached)."""
     files = [dist for pin in pins for dist in _version_files(run, pin) or []]
-    computed = run.resolver._digests(files, verify=False)
+    computed = run.resolver.digests(files, verify=False)
     known: dict[str, set[str]] = {}
     for dist in files:
         digests = known.setdefault(dist.url, {f"{a}:{d}" for a, d in dist.hashes.items()})

@@ -762,7 +762,7 @@ class _Checker:
                     key,
                     name,
                 )
-            problem = _digest_problem(algorithm, digest)
+            problem = digest_problem(algorithm, digest)
             if problem:
                 self.at("HP006", problem, key, name)
         if all(algorithm in _WEAK for algorithm in hashes):
@@ -953,7 +953,54 @@ def _last_part(value: object, separators: str, *, quoted: bool = False) -> str |
     return value or None
 
 
-def _digest_problem(algorithm: str, digest: str) -> str:
+def usable_hashes(hashes: object) -> bool:
+    """Whether pip can check a file against this ``hashes`` value: a non-empty table of
+    well-formed digests in algorithms hashlib always has (what HP002, HP006 and HP303 ask)."""
+    import hashlib
+
+    return (
+        isinstance(hashes, dict)
+        and bool(hashes)
+        and all(
+            algorithm in hashlib.algorithms_guaranteed
+            and not algorithm.startswith("shake_")
+            and isinstance(digest, str)
+            and not digest_problem(algorithm, digest)
+            for algorithm, digest in hashes.items()
+        )
+    )
+
+
+def environments_exclude(environments: list[str], wheel_filename: str) -> bool:
+    """Whether every marker of a lock's ``environments`` provably excludes the platforms
+    of the wheel (False for a pure wheel, or one of a platform not mapped to a family)."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        tags = parse_wheel_filename(wheel_filename)[3]
+    except (InvalidWheelFilename, ValueError):
+        return False
+    families = {_family(tag.platform) for tag in tags}
+    if not environments or None in families:
+        return False
+    return all(
+        _three_valued(_normal_marker(marker), _FAMILIES[family]) is False
+        for family in families
+        if family is not None
+        for marker in environments
+    )
+
+
+def _normal_marker(text: str) -> str:
+    from packaging.markers import InvalidMarker, Marker
+
+    try:
+        return str(Marker(text))
+    except InvalidMarker:
+        return text
+
+
+def digest_problem(algorithm: str, digest: str) -> str:
     """Why a digest can never match: not hex, or not its algorithm's length. pip compares
     digests in lowercase, so an uppercase one matches."""
     if not digest or not all(char in "0123456789abcdefABCDEF" for char in digest):
