@@ -93,6 +93,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )
         _add_fix_options(fix)
         _add_check_options(fix)
+    export = commands.add_parser(
+        "export",
+        help="write a hashed requirements file as a pylock.toml, or a pylock.toml as one",
+        formatter_class=_formatter,
+    )
+    if command in (None, "export"):
+        export.add_argument("path", metavar="PATH", help="the requirements or lock file")
+        export.add_argument(
+            "--format", required=True, choices=("pylock", "requirements"),
+            help="pylock: PATH is a requirements file, written as a PEP 751 lock file; "
+            "requirements: PATH is a lock file, written as a requirements file",
+        )  # fmt: skip
+        export.add_argument(
+            "-o", "--output", default=STDIN, metavar="OUT",
+            help="the file to write, replaced whole or not at all (default: standard output)",
+        )  # fmt: skip
+        _add_index_options(export)
     return parser
 
 
@@ -231,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         arguments = sys.argv[1:] if argv is None else list(argv)
         _searched.clear()  # main may run more than once in a process (the tests)
-        command = arguments[0] if arguments and arguments[0] in ("check", "fix") else None
+        command = arguments[0] if arguments and arguments[0] in ("check", "fix", "export") else None
         args = build_parser(command).parse_args(arguments)
         if args.command == "check":
             return _check(args, arguments)
@@ -241,6 +258,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 install()
             return _fix(args)
+        if args.command == "export":
+            if argv is None:  # as for fix: SIGTERM ends it as cleanly as Ctrl-C
+                from .signals import install
+
+                install()
+            return _export(args)
         raise AssertionError(args.command)
     except BrokenPipeError:  # `hashpin check ... | head` must not print a traceback
         sys.stderr.close()
@@ -521,6 +544,63 @@ def _fix(args: argparse.Namespace) -> int:
         _note(message)
     sys.stdout.write(render(outcome.report, args.format))
     return EXIT_FINDINGS if failed or changed or outcome.report.count(ERROR) else EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    """``hashpin export``: a hashed requirements file as a pylock.toml, or the reverse."""
+    from . import export
+    from .locations import LocationError
+    from .workspace import NotAFile
+
+    problem = export.usage_problem(args.path, args.output, args.format)
+    if problem is not None:
+        print(f"hashpin: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    notes: list[str] = []
+    try:
+        if args.format == export.PYLOCK:
+            try:
+                base, resolver = _index(args)
+            except ValueError as exc:
+                print(f"hashpin: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            data = export.from_requirements(
+                args.path, base, resolver, args.index_strategy, output=args.output, notes=notes
+            )
+            if resolver.progress is not None:
+                sys.stderr.write("\r\033[K")
+        else:
+            data = export.from_lock(args.path, notes)
+    except LocationError as exc:  # an index option of the files
+        print(f"hashpin: error: {_locate(exc, [args.path], [])}", file=sys.stderr)
+        return EXIT_USAGE
+    except export.InputRefused as refused:
+        count = len(refused.findings)
+        print(
+            f"hashpin: error: {args.path}: hashpin check reports {count} "
+            f"error{'' if count == 1 else 's'}; nothing exported",
+            file=sys.stderr,
+        )
+        for f in refused.findings:
+            print(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", file=sys.stderr)
+        return EXIT_FINDINGS
+    except export.ExportError as failed:
+        for message in failed.problems:
+            print(f"hashpin: error: {message}", file=sys.stderr)
+        print(f"hashpin: {args.path}: nothing exported", file=sys.stderr)
+        return EXIT_FINDINGS
+    for message in notes:
+        _note(message)
+    if args.output == STDIN:
+        sys.stdout.write(data.decode("utf-8"))
+        return EXIT_OK
+    try:
+        export.write_output(args.output, data)
+    except (OSError, NotAFile) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"hashpin: error: cannot write {args.output}: {reason}", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def _online_setup(
