@@ -433,10 +433,14 @@ def _check(args: argparse.Namespace, arguments: list[str]) -> int:
     if online is not None:
         from .online import add_online_findings
 
-        problems = add_online_findings(report, workspace, settings, args, *online)
-        locks = [source.path for source in workspace.sources.values() if source.lock is not None]
-        if locks:
-            _note(f"--online does not check lock files yet: {', '.join(locks)} checked offline")
+        problems = add_online_findings(
+            report,
+            workspace,
+            settings,
+            args,
+            *online,
+            targets_given=bool(args.target or config.targets),
+        )
     for path in [p for p in report.files if p != STDIN_NAME and config.excluded(p)]:
         del report.files[path]
     for problem in problems:

@@ -63,9 +63,25 @@ class OnlineFinding(Finding):
 
 
 class Pin:
-    """A requirement the file pins to one version, and where it is written."""
+    """A requirement the file pins to one version, and where it is written.
 
-    __slots__ = ("extras", "hashes", "key", "label", "line", "marker", "source", "version")
+    A lock file's package has its own ``locations`` (its ``index``) and is selected by its
+    ``marker`` as a lock file's is: with the ``extras`` and ``dependency_groups`` that
+    ``lock_selection`` gives (PEP 751).
+    """
+
+    __slots__ = (
+        "extras",
+        "hashes",
+        "key",
+        "label",
+        "line",
+        "locations",
+        "lock_selection",
+        "marker",
+        "source",
+        "version",
+    )
 
     def __init__(
         self,
@@ -85,6 +101,21 @@ class Pin:
         self.marker = marker
         self.hashes = hashes
         self.label = f"{key}=={version}"
+        self.locations: list[Location] | None = None  # None: its file's sources
+        self.lock_selection: Mapping[str, frozenset[str]] | None = None
+
+    def holds(self, target: Target) -> bool:
+        """Whether pip installs this pin on ``target`` (its marker is true there)."""
+        if self.lock_selection is None:
+            return target.marker_holds(self.marker)
+        if self.marker is None:
+            return True
+        from packaging.markers import Marker
+
+        from .pylock import marker_holds
+
+        environment = {**target.environment, **self.lock_selection}
+        return marker_holds(Marker(self.marker), environment, "lock_file")
 
 
 class Missing:
@@ -123,6 +154,10 @@ class Audit:
         self.failed: set[str] = set()  # projects whose source failed (not unknown)
         self._metadata: dict[str, CoreMetadata | MetadataError] = {}  # file URL -> metadata
         self.missing: dict[str, Missing] = {}  # what the closure lacks, by project
+
+    def where(self, pin: Pin) -> list[Location]:
+        """The sources to ask for ``pin`` (and for what it needs)."""
+        return pin.locations or self.locations_for(pin.source)
 
     # -- findings -----------------------------------------------------------------------------
 
@@ -227,24 +262,37 @@ def add_online_findings(
     targets: list[Target],
     base: IndexSettings,
     resolver: Resolver,
+    *,
+    targets_given: bool = True,
 ) -> list[str]:
     """Run the online rules and put what they find into ``report``, with the settings and
     the suppression comments applied as for every rule; the problems that kept a question
-    from being asked (a failing source), one line each."""
+    from being asked (a failing source), one line each. A lock file is audited on its own,
+    on its ``environments`` unless ``targets_given``."""
     from .fix import search_orders
+    from .onlinelock import environment_targets, read_lock
     from .rules import apply_settings, suppress
 
     order = search_orders(workspace, base)
-    findings, problems = audit(
-        workspace, targets, resolver, lambda source: order[source.key], args.index_strategy
-    )
-    by_path: dict[str, list[Finding]] = {}
+    run = run_audit(workspace, targets, resolver, lambda s: order[s.key], args.index_strategy)
+    findings, problems = run.findings(), run.problems
     lines: dict[tuple[str, int], Line] = {}
-    for finding in findings:
-        by_path.setdefault(finding.path, []).append(finding)
     for source in workspace.sources.values():
         for line in source.file.lines if source.file is not None else ():
             lines[(source.path, line.number)] = line
+    for key in workspace.roots:
+        lock = read_lock(workspace.sources[key]) if workspace.sources[key].lock else None
+        if lock is None:
+            continue
+        lock_targets = targets if targets_given else environment_targets(lock.document) or targets
+        lock_run = Audit(resolver, lock_targets, lambda s: order[s.key], args.index_strategy)
+        audit_pins(lock_run, lock.pins, {})
+        findings.extend(lock_run.findings())
+        problems.extend(lock_run.problems)
+        lines.update(((workspace.sources[key].path, line.number), line) for line in lock.lines)
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
     for path, found in by_path.items():
         kept: list[Finding] = []
         for online in found:
@@ -326,12 +374,18 @@ def run_audit(
     """:func:`audit`, with what it found kept in the returned :class:`Audit`."""
     pins, constraints = collect_pins(workspace, versions)
     run = Audit(resolver, targets, locations_for, strategy)
-    run.fetch((pin.key, locations_for(pin.source)) for pin in [*pins, *constraints.values()])
+    audit_pins(run, pins, constraints)
+    return run
+
+
+def audit_pins(run: Audit, pins: list[Pin], constraints: dict[str, Pin]) -> None:
+    """Check the pins of one install input (a requirements file's walk, or a lock file),
+    and the closure of their dependencies, into ``run``."""
+    run.fetch((pin.key, run.where(pin)) for pin in [*pins, *constraints.values()])
     digests = _digests(run, [*pins, *constraints.values()])
     for pin in pins:
         _check_pin(run, pin, digests)
     _follow_dependencies(run, pins, constraints)
-    return run
 
 
 # -- one pin ----------------------------------------------------------------------------------
@@ -378,7 +432,7 @@ def _check_pin(run: Audit, pin: Pin, digests: dict[str, set[str]]) -> None:
         if all(digests.get(d.url) for d in version_files):  # every file's digest is known
             run.find(pin, "HP204", value, f"--hash={value} matches no file of {pin.label}")
     for target in run.targets:
-        if target.marker_holds(pin.marker):
+        if pin.holds(target):
             _check_target(run, pin, version_files, digests, target)
 
 
@@ -410,6 +464,8 @@ def _check_target(
             f"no --hash of {pin.label} covers a file this target installs ({names})",
             target,
         )
+    if pin.lock_selection is not None:  # pip installs a lock's own files, never others
+        admitted = covered
     for dist in admitted:
         if not digests.get(dist.url, set()) & pin.hashes:
             run.find(
@@ -419,7 +475,7 @@ def _check_target(
                 f"{dist.filename} is not hashed (`hashpin fix --refresh-hashes` adds it)",
                 target,
             )
-    if not any(dist.filename.lower().endswith(".whl") for dist in admitted):
+    if admitted and not any(dist.filename.lower().endswith(".whl") for dist in admitted):
         run.find(
             pin,
             "HP214",
@@ -469,10 +525,12 @@ def _follow_dependencies(run: Audit, pins: list[Pin], constraints: dict[str, Pin
     from packaging.requirements import InvalidRequirement as BadRequirement
     from packaging.requirements import Requirement as Parsed
 
-    present = {pin.key: pin for pin in pins}
     for target in run.targets:
+        # A lock file may list a project more than once, each under a marker of its own.
+        installed = [pin for pin in pins if pin.holds(target)]
+        present = {pin.key: pin for pin in reversed(installed)}  # the first one wins
         walked: dict[str, frozenset[str]] = {}  # key -> extras already followed
-        queue = [_Node(pin, pin.extras, [], pin) for pin in pins if target.marker_holds(pin.marker)]
+        queue = [_Node(pin, pin.extras, [], pin) for pin in installed]
         while queue and len(walked) < MAX_PROJECTS:
             nodes, queue = queue, []
             _read_round(run, nodes, target)
@@ -500,7 +558,7 @@ def _follow_dependencies(run: Audit, pins: list[Pin], constraints: dict[str, Pin
 
 def _read_round(run: Audit, nodes: list[_Node], target: Target) -> None:
     """Files and metadata of a round's nodes, fetched together."""
-    run.fetch((node.pin.key, run.locations_for(node.root.source)) for node in nodes)
+    run.fetch((node.pin.key, run.where(node.pin)) for node in nodes)
     for node in nodes:
         node.dist = _metadata_file(run, node, target)
     run.read_metadata(node.dist for node in nodes if node.dist is not None)
@@ -550,9 +608,7 @@ def _dependency(
     needed = (
         f"{requirement.name}{requirement.specifier}" if requirement.specifier else requirement.name
     )
-    pin = present.get(key)
-    if pin is None or not target.marker_holds(pin.marker):  # not installed here
-        pin = constraints.get(key)
+    pin = present.get(key) or constraints.get(key)  # present: what is installed here
     if pin is not None:
         if not requirement.specifier.contains(pin.version, prereleases=True):
             run.find(
@@ -603,7 +659,7 @@ def _stand_in(
     run: Audit, key: str, requirement: Requirement, node: _Node, target: Target
 ) -> Pin | None:
     """The version ``fix --add-missing`` would add, to follow its own dependencies."""
-    run.fetch([(key, run.locations_for(node.root.source))])
+    run.fetch([(key, run.where(node.root))])
     files = run.files(key)
     if not files:
         return None
@@ -613,4 +669,8 @@ def _stand_in(
     )
     if version is None:
         return None
-    return Pin(node.root.source, node.root.line, key, str(version), frozenset(), None, frozenset())
+    stand_in = Pin(
+        node.root.source, node.root.line, key, str(version), frozenset(), None, frozenset()
+    )
+    stand_in.locations = node.root.locations
+    return stand_in

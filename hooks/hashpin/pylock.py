@@ -862,8 +862,8 @@ class _Checker:
         if one.marker is None and other.marker is None:
             return True
         return any(
-            _holds(one.marker, environment, "lock_file")
-            and _holds(other.marker, environment, "lock_file")
+            marker_holds(one.marker, environment, "lock_file")
+            and marker_holds(other.marker, environment, "lock_file")
             for environment in _witnesses(document)
         )
 
@@ -912,10 +912,15 @@ class _Checker:
                 (
                     environment
                     for environment in _witnesses(document)
-                    if any(_holds(marker, environment, "requirement") for marker in environments)
+                    if any(
+                        marker_holds(marker, environment, "requirement") for marker in environments
+                    )
                     and _admits(requires_python, environment)
                     and _admits(package.requires_python, environment)
-                    and (package.marker is None or _holds(package.marker, environment, "lock_file"))
+                    and (
+                        package.marker is None
+                        or marker_holds(package.marker, environment, "lock_file")
+                    )
                 ),
                 None,
             )
@@ -1097,7 +1102,7 @@ def _witnesses(document: Mapping[str, object]) -> list[dict[str, object]]:
     return found
 
 
-def _holds(marker: Marker | None, environment: Mapping[str, object], context: str) -> bool:
+def marker_holds(marker: Marker | None, environment: Mapping[str, object], context: str) -> bool:
     if marker is None:
         return True
     try:
