@@ -705,12 +705,14 @@ def test_the_result_cache_records_the_lock_file(capsys: pytest.CaptureFixture[st
     assert code == 1 and found(out) == ["7:1: HP002", "11:3: HP004"]
 
 
-def test_checking_requirements_imports_neither_tomllib_nor_pylock(tmp_path: Path) -> None:
+def test_checking_requirements_imports_no_toml_reader_or_writer(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text(f"a==1 --hash=sha256:{H}\nb==2\n")
     probe = (
         "import sys\nfrom hashpin.cli import main\n"
         "code = main(['check', 'requirements.txt'])\n"
-        "print(sorted(m for m in ('tomllib', 'tomli', 'hashpin.pylock') if m in sys.modules),"
+        "modules = ('tomllib', 'tomli', 'tomlkit', 'hashpin.pylock', 'hashpin.lockfix',"
+        " 'hashpin.export', 'hashpin.onlinelock')\n"
+        "print(sorted(m for m in modules if m in sys.modules),"
         " code)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "hooks"), "XDG_CACHE_HOME": str(tmp_path)}

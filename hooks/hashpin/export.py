@@ -905,8 +905,8 @@ def _read_back(text: str, indexes: list[str], lines: list[_Line]) -> None:
 
 
 def write_output(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` all or nothing: the file is replaced atomically when it
-    exists (workspace.write_atomic, as ``fix`` writes), else created the same way.
+    """Write ``data`` to ``path`` all or nothing, as ``fix`` writes (workspace.write_atomic):
+    the file is replaced by a rename, or created the same way.
 
     OSError when it cannot be written, NotAFile when ``path`` is not a regular file (a
     FIFO or a device is never replaced by a rename).
@@ -914,47 +914,12 @@ def write_output(path: str, data: bytes) -> None:
     import stat
 
     from .signals import critical
-    from .workspace import MAX_FILE_BYTES, ChangedOnDisk, NotAFile, read_limited, write_atomic
+    from .workspace import NotAFile, write_atomic
 
     with critical():  # Ctrl-C waits until the file is whole
         try:
-            status = os.stat(path)
+            if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/null, a FIFO: never renamed over
+                raise NotAFile("is not a regular file")
         except FileNotFoundError:
-            _create_atomic(path, data)
-            return
-        if not stat.S_ISREG(status.st_mode):  # /dev/null, a FIFO: never renamed over
-            raise NotAFile("is not a regular file")
-        current = read_limited(path, max(MAX_FILE_BYTES, status.st_size))
-        try:
-            write_atomic(path, data, current)
-        except ChangedOnDisk:
-            raise OSError(f"{path} changed while it was being written") from None
-
-
-def _create_atomic(path: str, data: bytes) -> None:
-    """A new file holding ``data``: a temporary file in the same folder, flushed to disk
-    and renamed into place, with the mode a new file gets (0666 less the umask).
-
-    (workspace.write_atomic only replaces a file that exists; giving it an ``expected``
-    of None to mean "create" would make this function unnecessary.)
-    """
-    import contextlib
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(
-        dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".hashpin-tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+            pass
+        write_atomic(path, data, None)

@@ -478,25 +478,34 @@ class ChangedOnDisk(Exception):
     """The file changed between reading and writing it: it is left as the other writer left it."""
 
 
-def write_atomic(path: str, data: bytes, expected: bytes) -> None:
+def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
     """Replace the file's bytes with ``data``, all or nothing.
 
     The bytes go to a temporary file in the same folder, are flushed to disk, take the
     file's mode, and are renamed over it, so a crash at any point leaves either the old
     file or the new one. A symbolic link is kept: its target is replaced. Raises
-    ChangedOnDisk (writing nothing) if the file no longer holds ``expected``.
+    ChangedOnDisk (writing nothing) if the file no longer holds ``expected``; with
+    ``expected`` None, a file that is not there is created (with a new file's mode).
     """
     import contextlib
     import tempfile
 
     target = os.path.realpath(path)
-    try:  # capped and type-checked: the file may have been swapped for a FIFO since
-        current = read_limited(target, max(MAX_FILE_BYTES, len(expected)))
-    except (NotAFile, TooLarge):
-        raise ChangedOnDisk(path) from None
-    if current != expected:
-        raise ChangedOnDisk(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    if expected is not None:
+        try:  # capped and type-checked: the file may have been swapped for a FIFO since
+            current = read_limited(target, max(MAX_FILE_BYTES, len(expected)))
+        except (NotAFile, TooLarge):
+            raise ChangedOnDisk(path) from None
+        if current != expected:
+            raise ChangedOnDisk(path)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        if expected is not None:
+            raise ChangedOnDisk(path) from None
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     folder = os.path.dirname(target)
     handle, temporary = tempfile.mkstemp(
         dir=folder, prefix="." + os.path.basename(target) + ".", suffix=".hashpin-tmp"
