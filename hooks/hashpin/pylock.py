@@ -37,7 +37,13 @@ _PIP_LOCK_NAME = re.compile(r"pylock\.toml|pylock\.[^.]+\.toml")
 # packaging.utils.is_normalized_name: pip refuses a package name that is not normalized
 _NORMALIZED_NAME = re.compile(r"[a-z0-9]|[a-z0-9](?:[a-z0-9-](?!--))*[a-z0-9]")
 _TOML_ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
-_WEAK = frozenset({"md5", "sha1", "sha224"})  # as for a URL's own #md5= (HP106)
+_WEAK = frozenset({"md5", "sha1", "sha224"})
+_HEX = re.compile(r"[0-9a-fA-F]+")
+# name-version[-build]-python-abi-platform.whl, each part free of "-"; the build tag starts
+# with a digit, as packaging.utils.parse_wheel_filename requires
+_PLAIN_WHEEL = re.compile(
+    r"([A-Za-z0-9_.]+)-([^-]+)(?:-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl"
+)  # as for a URL's own #md5= (HP106)
 _SOURCES = ("vcs", "directory", "archive")
 
 
@@ -282,18 +288,45 @@ class _Package:
         self.sdist = False  # a source the wheels' platforms do not limit (sdist or direct)
 
 
+class _First:
+    """Where an entry is: the first of ``paths`` the text has, else ``fallback``."""
+
+    __slots__ = ("fallback", "paths")
+
+    def __init__(self, paths: tuple[_Path, ...], fallback: _Path) -> None:
+        self.paths = paths
+        self.fallback = fallback
+
+
 class _Checker:
-    __slots__ = ("findings", "path", "positions")
+    """The checks of one file. The text is scanned for positions only when a finding
+    needs one, or a comment may suppress one: a clean lock file costs the parse alone."""
+
+    __slots__ = ("_positions", "findings", "path", "text")
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.findings: list[Finding] = []
-        self.positions: Positions | None = None
+        self.text: str | None = None  # once it parsed as TOML
+        self._positions: Positions | None = None
+
+    def positions(self) -> Positions | None:
+        if self._positions is None and self.text is not None:
+            self._positions = Positions(self.text)
+        return self._positions
+
+    def place(self, where: _Path | _First) -> tuple[int, int]:
+        positions = self.positions()
+        if positions is None:
+            return 1, 1
+        if isinstance(where, _First):
+            where = next((path for path in where.paths if positions.has(path)), where.fallback)
+        return positions.find(where)
 
     def at(
-        self, code: str, message: str, where: _Path = (), requirement: str | None = None
+        self, code: str, message: str, where: _Path | _First = (), requirement: str | None = None
     ) -> None:
-        line, column = self.positions.find(where) if self.positions is not None else (1, 1)
+        line, column = self.place(where)
         self.findings.append(
             Finding(self.path, code, message, line=line, column=column, requirement=requirement)
         )
@@ -303,7 +336,8 @@ class _Checker:
         by_line: dict[int, list[Finding]] = {}
         for finding in self.findings:
             by_line.setdefault(finding.line, []).append(finding)
-        comments = self.positions.comments if self.positions is not None else {}
+        positions = self.positions() if self.text and "hashpin" in self.text else None
+        comments = positions.comments if positions is not None else {}
         for number, comment in comments.items():
             if "hashpin" in comment:  # only a suppression comment can suppress
                 found = by_line.get(number, [])
@@ -335,7 +369,7 @@ class _Checker:
         document = self.parse(text)
         if document is None:
             return
-        self.positions = Positions(text)
+        self.text = text
         self.check_document(document)
 
     def parse(self, text: str) -> dict[str, object] | None:
@@ -662,15 +696,8 @@ class _Checker:
     ) -> str | None:
         """Check a wheel, sdist or archive table; its file name (for a wheel or sdist), if
         it says one: ``name``, else the last part of ``path``, else of ``url``."""
-        positions = self.positions
-        assert positions is not None
-        entry_where = next(
-            (
-                (*where, key)
-                for key in ("name", "url", "path")
-                if key in entry and positions.has((*where, key))
-            ),
-            where,
+        entry_where = _First(
+            tuple((*where, key) for key in ("name", "url", "path") if key in entry), where
         )
         label = f"{kind} " if kind != "archive" else ""
         file_name = self.typed(entry, "name", str, where, label) if kind != "archive" else None
@@ -717,7 +744,7 @@ class _Checker:
         self,
         entry: dict[str, object],
         where: _Path,
-        entry_where: _Path,
+        entry_where: _Path | _First,
         shown: str,
         name: str | None,
     ) -> None:
@@ -781,6 +808,8 @@ class _Checker:
         version; whether it parses as one."""
         if filename is None:
             return False
+        if _plainly_of(filename, kind, package.name, version):
+            return True
         from packaging.utils import (
             InvalidSdistFilename,
             InvalidWheelFilename,
@@ -790,12 +819,7 @@ class _Checker:
         )
         from packaging.version import Version
 
-        positions = self.positions
-        assert positions is not None
-        entry_where = next(
-            ((*where, key) for key in ("name", "path", "url") if positions.has((*where, key))),
-            where,
-        )
+        entry_where = _First(tuple((*where, key) for key in ("name", "path", "url")), where)
         try:
             if kind == "wheel":
                 project, found, _, _ = parse_wheel_filename(filename)
@@ -841,9 +865,7 @@ class _Checker:
             earlier = first.setdefault(package.name, [])
             for other in earlier:
                 if self.both_hold(other, package, document):
-                    line = (
-                        self.positions.find(("packages", other.index))[0] if self.positions else 1
-                    )
+                    line = self.place(("packages", other.index))[0]
                     self.at(
                         "HP000",
                         f"{package.name} is listed again (also packages[{other.index}] on line "
@@ -941,11 +963,27 @@ class _Checker:
             )
 
 
+def _plainly_of(filename: str, kind: str, name: str | None, version: str | None) -> bool:
+    """Whether the file name is, as written, the usual one of a wheel (sdist) of ``name``
+    and ``version`` (a normalized name and a valid version): the common case, decided
+    without packaging's file name parsers (and the imports they cost)."""
+    if name is None or version is None:
+        return False
+    escaped = name.replace("-", "_")
+    if kind == "wheel":
+        match = _PLAIN_WHEEL.fullmatch(filename)
+        return match is not None and match[1].lower() == escaped and match[2] == version
+    stem = filename[: -len(".tar.gz")] if filename.endswith(".tar.gz") else None
+    return stem is not None and stem.lower() in (f"{escaped}-{version}", f"{name}-{version}")
+
+
 def _last_part(value: object, separators: str, *, quoted: bool = False) -> str | None:
     """The last part of a path or URL (a URL's path only, percent-decoded, as pip takes
     the file name from it), or None."""
     if not isinstance(value, str) or not value:
         return None
+    if quoted and "%" not in value and "?" not in value and "#" not in value and "[" not in value:
+        quoted = False  # nothing to decode or cut off: the path's last part is the URL's
     if quoted:
         from urllib.parse import unquote, urlsplit
 
@@ -1008,7 +1046,7 @@ def _normal_marker(text: str) -> str:
 def digest_problem(algorithm: str, digest: str) -> str:
     """Why a digest can never match: not hex, or not its algorithm's length. pip compares
     digests in lowercase, so an uppercase one matches."""
-    if not digest or not all(char in "0123456789abcdefABCDEF" for char in digest):
+    if _HEX.fullmatch(digest) is None:
         return f"{algorithm} digest {digest!r} is not hexadecimal"
     expected = DIGEST_LENGTHS.get(algorithm)
     if expected is not None and len(digest) != expected:
