@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from indexserver import IndexServer, seal, sealed_environment
 
 from hashpin.cli import main
-from hashpin.export import toml_string
 from hashpin.requirement import interpret, normal_marker
+from hashpin.tomltext import string as toml_string
 from hashpin.workspace import load
 
 if sys.version_info >= (3, 11):

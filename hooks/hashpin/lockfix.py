@@ -20,9 +20,8 @@ files (``--index-url``, pip's configuration). A lock is written whole or not at 
 from __future__ import annotations
 
 import os
-import re
-import sys
 
+from . import tomltext
 from .digests import DIGEST_LENGTHS
 from .fix import FIRST_INDEX, FileResult, NoSupplier, direct_url
 from .index import IndexRequestError
@@ -40,13 +39,7 @@ if TYPE_CHECKING:
     from .index import DistFile
     from .workspace import Source
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on old Pythons only
-    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
-
 WHEELS, SDIST, ARCHIVE = "wheels", "sdist", "archive"
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class Artifact:
@@ -305,7 +298,7 @@ def edit(text: str, packages: list[Package], path: str) -> tuple[str, list[str]]
     document = tomlkit.parse(text)
     if tomlkit.dumps(document) != text:
         raise UnsafeEdit(f"{path}: tomlkit cannot rewrite this file without changing it")
-    expected = tomllib.loads(text)
+    expected: Any = tomltext.loads(text)  # indexed as the document is
     notes: list[str] = []
     for package in packages:
         _apply(document["packages"][package.position], package, styled=True)
@@ -319,7 +312,7 @@ def edit(text: str, packages: list[Package], path: str) -> tuple[str, list[str]]
         for dist, _ in package.added:
             notes.append(f"{path}: {package.label()}: added {dist.filename}")
     rendered = tomlkit.dumps(document)
-    if tomllib.loads(rendered) != expected:
+    if tomltext.loads(rendered) != expected:
         raise UnsafeEdit(f"{path}: the edited lock would not read back as meant; not written")
     return rendered, notes
 
@@ -361,10 +354,10 @@ def _set_hashes(parent: Any, slot: str | int, hashes: dict[str, str], *, styled:
     elif isinstance(entry, InlineTable) and "hashes" not in entry:
         # tomlkit would append the key without the space before "}": write the table anew,
         # each value as the file spells it.
-        kept = ", ".join(f"{_key(key)} = {item.as_string()}" for key, item in entry.items())
-        parent[slot] = _parsed(f"v = {{ {kept}, hashes = {_inline(hashes)} }}")["v"]
+        kept = ", ".join(f"{tomltext.key(key)} = {item.as_string()}" for key, item in entry.items())
+        parent[slot] = _parsed(f"v = {{ {kept}, hashes = {tomltext.value(hashes)} }}")["v"]
     else:
-        entry["hashes"] = _parsed(f"hashes = {_inline(hashes)}")["hashes"]
+        entry["hashes"] = _parsed(f"hashes = {tomltext.value(hashes)}")["hashes"]
 
 
 def _add_wheels(table: Any, added: list[tuple[DistFile, dict[str, str]]], *, styled: bool) -> None:
@@ -397,7 +390,8 @@ def _add_wheels(table: Any, added: list[tuple[DistFile, dict[str, str]]], *, sty
                 wheel.trivia.indent = "\n"
             current.append(wheel)
         return
-    items = _parsed("wheels = [" + ", ".join(_inline(entry) for entry in entries) + "]")[WHEELS]
+    listed = ", ".join(tomltext.value(entry) for entry in entries)
+    items = _parsed(f"wheels = [{listed}]")[WHEELS]
     if current is None:
         table[WHEELS] = items
     else:
@@ -411,45 +405,19 @@ def _wheel_entry(dist: DistFile, hashes: dict[str, str]) -> dict[str, object]:
     entry: dict[str, object] = {"name": dist.filename, "url": dist.url}
     if dist.size is not None:
         entry["size"] = dist.size
-    uploaded = _datetime(dist.upload_time)
+    uploaded = tomltext.datetime_of(dist.upload_time)
     if uploaded is not None:
         entry["upload-time"] = uploaded
     entry["hashes"] = hashes
     return entry
 
 
-def _datetime(text: str | None) -> object:
-    """The index's ISO 8601 upload time as a datetime (TOML writes it unquoted)."""
-    import datetime
-
-    if not text:
-        return None
-    try:
-        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _value(key)
-
-
 def _lines(entry: Mapping[str, object], without: str = "") -> str:
-    return "".join(f"{key} = {_value(value)}\n" for key, value in entry.items() if key != without)
-
-
-def _inline(entry: Mapping[str, object]) -> str:
-    return "{ " + ", ".join(f"{key} = {_value(value)}" for key, value in entry.items()) + " }"
-
-
-def _value(value: object) -> str:
-    """A TOML value, escaped as tomlkit escapes it (never our own quoting)."""
-    import tomlkit
-
-    if isinstance(value, dict):
-        return _inline(value)
-    return str(tomlkit.item(value).as_string())
+    return "".join(
+        f"{tomltext.key(key)} = {tomltext.value(value)}\n"
+        for key, value in entry.items()
+        if key != without
+    )
 
 
 def _parsed(snippet: str) -> Any:  # a tomlkit document: its items keep their layout
@@ -475,7 +443,7 @@ def fix_lock(
         result.errors.append(f"{source.path}:{first.line}: {first.message} (fix it by hand first)")
         return result, []
     text = before.decode("utf-8")
-    document = tomllib.loads(text)
+    document = tomltext.loads(text)
     raw = document.get("environments")
     environments = [m for m in raw if isinstance(m, str)] if isinstance(raw, list) else []
     packages = plan(document, defaults)

@@ -13,8 +13,7 @@ that they and the lock's ``requires-python`` admit.
 
 from __future__ import annotations
 
-import sys
-
+from . import tomltext
 from .locations import INDEX, Location
 from .online import Pin
 from .reqfile import Line
@@ -26,11 +25,6 @@ if TYPE_CHECKING:
 
     from .targets import Target
     from .workspace import Source
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on old Pythons only
-    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 _PLATFORMS = ("linux-x86_64", "linux-aarch64", "macos-arm64", "macos-x86_64", "windows-amd64")
 _PYTHONS = tuple(f"3.{minor}" for minor in range(9, 15))
@@ -54,8 +48,8 @@ def read_lock(source: Source) -> LockInput | None:
 
     try:
         text = (source.lock or b"").decode("utf-8")
-        document = tomllib.loads(text)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        document = tomltext.loads(text)
+    except (UnicodeDecodeError, tomltext.tomllib.TOMLDecodeError, RecursionError):
         return None
     positions = Positions(text)
     raw = document.get("default-groups")

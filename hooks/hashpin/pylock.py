@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 
 from .digests import DIGEST_LENGTHS
 from .requirement import _split_top, _unwrap, target_environments
@@ -373,10 +372,8 @@ class _Checker:
         self.check_document(document)
 
     def parse(self, text: str) -> dict[str, object] | None:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - exercised on old Pythons only
-            import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+        from .tomltext import tomllib
+
         try:
             document: dict[str, object] = tomllib.loads(text)
             return document
