@@ -437,3 +437,19 @@ def test_a_found_lock_file_is_fixed_beside_requirements(
         f"Fixing {os.path.join('sub', 'requirements.txt')}",
     ]
     assert main(["check", "--isolated", "--no-cache", "sub"]) == 0
+
+
+def test_an_archive_is_downloaded_and_takes_no_wheels(
+    server: IndexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A direct URL: never looked up on the index, even where the index has the project.
+    text = (
+        'lock-version = "1.0"\ncreated-by = "hand"\n\n[[packages]]\nname = "bravo-lib"\n'
+        f'[packages.archive]\nurl = "{server.url}/files/{BRAVO_SDIST.filename}"\nhashes = {{}}\n'
+    )
+    Path("pylock.toml").write_text(text, encoding="utf-8")
+    assert fix(capsys, server, "--refresh-hashes", "pylock.toml")[0] == 1
+    package = tomllib.loads(Path("pylock.toml").read_text(encoding="utf-8"))["packages"][0]
+    assert package["archive"]["hashes"] == {"sha256": BRAVO_SDIST.sha256}
+    assert "wheels" not in package
+    assert server.hits["/simple/bravo-lib/"] == 0

@@ -136,7 +136,13 @@ def resolve(
     Returns the errors; an error leaves the file unchanged."""
     errors: list[str] = []
     work = {id(package): to_resolve(package, options) for package in packages}
-    asked = [package for package in packages if work[id(package)] or options.refresh]
+    # An archive is a direct URL: its package has no index to ask, and takes no wheels.
+    asked = [
+        package
+        for package in packages
+        if (work[id(package)] or options.refresh)
+        and all(artifact.kind != ARCHIVE for artifact in package.artifacts)
+    ]
     listings = resolver.fetch_listings(
         {(location, p.key) for p in asked for location in p.locations},
         {p.key: ({p.version} if p.version else None) for p in asked},
@@ -461,6 +467,12 @@ def fix_lock(
         rendered, notes = edit(text, changed, source.path)
     except UnsafeEdit as exc:
         result.errors.append(str(exc))
+        return result, []
+    worse = {(f.code, f.message) for f in check_lock(source.path, rendered.encode())} - {
+        (f.code, f.message) for f in check_lock(source.path, before)
+    }
+    if any(code == "HP000" for code, _ in worse):  # never a file pip would refuse
+        result.errors.append(f"{source.path}: the fixed lock would be invalid; not written")
         return result, []
     result.rendered = rendered.encode("utf-8")
     return result, notes
