@@ -26,7 +26,7 @@ from .digests import DIGEST_LENGTHS
 from .fix import FIRST_INDEX, FileResult, NoSupplier, direct_url
 from .index import IndexRequestError
 from .locations import INDEX, Location
-from .pylock import environments_exclude, usable_hashes
+from .pylock import environments_exclude, last_part, usable_hashes
 from .requirement import canonical_name
 from .versions import parse_version
 
@@ -54,7 +54,9 @@ class Artifact:
         self.url = url if isinstance(url, str) and url else None
         self.path = path if isinstance(path, str) and path else None
         self.filename = (
-            name if isinstance(name, str) and name else _last_segment(self.url or self.path or "")
+            name
+            if isinstance(name, str) and name
+            else last_part(self.path, "/\\") or last_part(self.url, "/", quoted=True)
         )
         self.hashes = table.get("hashes")
         self.new_hashes: dict[str, str] | None = None  # what to write, when it differs
@@ -72,7 +74,8 @@ class Artifact:
 
 
 class Package:
-    """One ``[[packages]]`` entry with index-served files: its artifacts and additions."""
+    """One ``[[packages]]`` entry with files (wheels, an sdist or an archive): its
+    artifacts, and the wheels to add."""
 
     __slots__ = ("added", "artifacts", "index", "key", "locations", "position", "version")
 
@@ -277,16 +280,6 @@ def _normal_version(text: str) -> str:
         return str(Version(text))
     except InvalidVersion:
         return text
-
-
-def _last_segment(location: str) -> str | None:
-    from urllib.parse import unquote, urlsplit
-
-    try:
-        part = unquote(urlsplit(location).path) if "://" in location else location
-    except ValueError:
-        return None
-    return part.replace("\\", "/").rsplit("/", 1)[-1] or None
 
 
 # -- edit -------------------------------------------------------------------------------------

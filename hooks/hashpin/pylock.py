@@ -708,7 +708,7 @@ class _Checker:
         if kind == "archive":
             self.typed(entry, "subdirectory", str, where, label)
         shown_name = (file_name if isinstance(file_name, str) and file_name else None) or (
-            _last_part(path, "/\\") or _last_part(url, "/", quoted=True)
+            last_part(path, "/\\") or last_part(url, "/", quoted=True)
         )
         shown = f"{kind} {shown_name}" if shown_name and kind != "archive" else f"the {kind}"
         of = f" of {name}" if name else ""
@@ -725,7 +725,7 @@ class _Checker:
             ("url", url, "/", True),
             ("path", path, "/\\", False),
         ):
-            last = _last_part(value, separators, quoted=quoted)
+            last = last_part(value, separators, quoted=quoted)
             if file_name and last is not None and last != file_name:
                 self.at(
                     "HP302",
@@ -974,7 +974,7 @@ def _plainly_of(filename: str, kind: str, name: str | None, version: str | None)
     return stem is not None and stem.lower() in (f"{escaped}-{version}", f"{name}-{version}")
 
 
-def _last_part(value: object, separators: str, *, quoted: bool = False) -> str | None:
+def last_part(value: object, separators: str, *, quoted: bool = False) -> str | None:
     """The last part of a path or URL (a URL's path only, percent-decoded, as pip takes
     the file name from it), or None."""
     if not isinstance(value, str) or not value:
