@@ -9,13 +9,13 @@ Every process runs sealed: no PIP_* variable, no pip configuration file, no prox
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import locktools
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
 from hypothesis import given
@@ -33,7 +33,7 @@ else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
 
 TIMEOUT = 120
 ALPHA_OLD = make_wheel("alpha", "0.9")  # another version: never in the lock
@@ -115,29 +115,8 @@ def pins(path: Path) -> Pins:
     return found
 
 
-def pip(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = sealed_environment(os.environ, cwd)
-    env.update(PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run(
-        [sys.executable, "-m", "pip", *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
 def pip_install(file: Path, server: IndexServer, target: Path) -> None:
-    result = pip(
-        [
-            "install", "--require-hashes", "--no-deps", "--no-cache-dir",
-            "--index-url", server.index_url, "--target", str(target), "-r", file.name,
-        ],
-        file.parent,
-    )  # fmt: skip
+    result = locktools.pip_install(file, server.index_url, target)
     assert result.returncode == 0, result.stderr
 
 
@@ -431,7 +410,7 @@ def test_a_lock_written_by_pip_lock_exports_and_installs(
     server: IndexServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     Path("req.in").write_text("alpha==1.0\ncharlie==0.3\n")
-    locked = pip(
+    locked = locktools.pip(
         ["lock", "-r", "req.in", "-o", "pylock.toml", "--index-url", server.index_url], Path.cwd()
     )
     assert locked.returncode == 0, locked.stderr
@@ -448,28 +427,10 @@ def test_a_lock_written_by_pip_lock_exports_and_installs(
     assert installed(tmp_path / "site") == {"alpha", "bravo_lib", "charlie"}
 
 
-def _uv() -> str | None:
-    beside = Path(sys.executable).with_name("uv")
-    return str(beside) if beside.exists() else shutil.which("uv")
-
-
 def test_a_lock_written_by_uv_exports_and_installs(
     server: IndexServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    uv = _uv()
-    if uv is None:
-        pytest.skip("uv is not installed")
-    Path("req.in").write_text("alpha==1.0\n")
-    env = sealed_environment(os.environ, tmp_path)
-    env.update(UV_PYTHON_DOWNLOADS="never", UV_NO_CONFIG="1", UV_CACHE_DIR=str(tmp_path / "uv"))
-    locked = subprocess.run(
-        [
-            uv, "pip", "compile", "--format", "pylock.toml", "req.in", "-o", "pylock.toml",
-            "--index-url", server.index_url, "--python", sys.executable, "--quiet",
-        ],
-        cwd=Path.cwd(), env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False,
-    )  # fmt: skip
-    assert locked.returncode == 0, locked.stderr
+    locktools.uv_lock(server.index_url, Path.cwd(), "alpha==1.0")
     document = lock_of(Path("pylock.toml"))
     assert document["created-by"] == "uv"
     code, _, err = export(capsys, "--format", "requirements", "pylock.toml", "-o", "req.txt")

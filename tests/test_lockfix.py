@@ -12,15 +12,14 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer, seal, sealed_environment
+from indexserver import IndexServer, seal
+from locktools import pip_install, pip_lock, uv_lock
 
 from hashpin.cli import main
 
@@ -30,7 +29,7 @@ else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
 
 TIMEOUT = 120
 ALPHA = make_wheel("alpha", "1.0", requires_dist=["bravo-lib>=2"])
@@ -59,96 +58,6 @@ def server() -> Iterator[IndexServer]:
         yield running
 
 
-def tool_env(folder: Path) -> dict[str, str]:
-    env = sealed_environment(os.environ, folder)
-    env.update(PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1", UV_PYTHON_DOWNLOADS="never")
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env.pop("PRE_COMMIT", None)
-    return env
-
-
-def tool(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        args,
-        cwd=cwd,
-        env=tool_env(cwd),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    return result
-
-
-def pip_lock(server: IndexServer, folder: Path, *requirements: str) -> str:
-    """The lock file ``pip lock`` writes for ``requirements``, as text."""
-    folder.mkdir(parents=True, exist_ok=True)
-    result = tool(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "lock",
-            "--index-url",
-            server.index_url,
-            "-o",
-            "pylock.toml",
-            *requirements,
-        ],
-        folder,
-    )
-    assert result.returncode == 0, result.stderr
-    return (folder / "pylock.toml").read_text(encoding="utf-8")
-
-
-def uv_lock(server: IndexServer, folder: Path, *requirements: str) -> str:
-    """The lock file ``uv pip compile --format pylock.toml`` writes, as text."""
-    uv = shutil.which("uv", path=os.path.dirname(sys.executable)) or shutil.which("uv")
-    assert uv is not None, "uv is in the test extra"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "requirements.in").write_text("".join(f"{r}\n" for r in requirements))
-    result = tool(
-        [
-            uv,
-            "pip",
-            "compile",
-            "--format",
-            "pylock.toml",
-            "--no-cache",
-            "--quiet",
-            "--index-url",
-            server.index_url,
-            "requirements.in",
-            "-o",
-            "pylock.toml",
-        ],
-        folder,
-    )
-    assert result.returncode == 0, result.stderr
-    return (folder / "pylock.toml").read_text(encoding="utf-8")
-
-
-def pip_install(lock: Path, server: IndexServer, target: Path) -> subprocess.CompletedProcess[str]:
-    return tool(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--no-cache-dir",
-            "--index-url",
-            server.index_url,
-            "--target",
-            str(target),
-            "-r",
-            lock.name,
-        ],
-        lock.parent,
-    )
-
-
 def fix(
     capsys: pytest.CaptureFixture[str], server: IndexServer | None, *argv: str
 ) -> tuple[int, str, str]:
@@ -170,7 +79,7 @@ def changed_lines(before: str, after: str) -> list[str]:
 def test_fix_refills_the_hashes_pip_lock_wrote_byte_for_byte(
     server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    written = pip_lock(server, tmp_path, "alpha==1.0")
+    written = pip_lock(server.index_url, tmp_path, "alpha==1.0")
     assert "[packages.wheels.hashes]" in written  # pip's layout: hashes under a header
     emptied = SHA256.sub("", written)  # every [packages.wheels.hashes] table left empty
     assert emptied != written
@@ -182,7 +91,7 @@ def test_fix_refills_the_hashes_pip_lock_wrote_byte_for_byte(
     assert (code, out, err) == (1, "Fixing pylock.toml\n", "")
     assert Path("pylock.toml").read_text(encoding="utf-8") == written
     assert fix(capsys, server, "pylock.toml") == (0, "", "")  # idempotent
-    result = pip_install(tmp_path / "pylock.toml", server, tmp_path / "target")
+    result = pip_install(tmp_path / "pylock.toml", server.index_url, tmp_path / "target")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "target" / "alpha" / "__init__.py").exists()
     assert (tmp_path / "target" / "bravo_lib" / "__init__.py").exists()
@@ -191,7 +100,7 @@ def test_fix_refills_the_hashes_pip_lock_wrote_byte_for_byte(
 def test_fix_refills_the_inline_hashes_uv_wrote_byte_for_byte(
     server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    written = uv_lock(server, tmp_path / "uv", "alpha==1.0")
+    written = uv_lock(server.index_url, tmp_path / "uv", "alpha==1.0")
     assert "hashes = { sha256 = " in written  # uv's layout: inline tables
     # One artifact with an empty table, one with none at all.
     emptied = re.sub(r"hashes = \{ sha256 = \"[0-9a-f]{64}\" \}", "hashes = {}", written, count=1)
@@ -202,7 +111,7 @@ def test_fix_refills_the_inline_hashes_uv_wrote_byte_for_byte(
     assert fix(capsys, server, "pylock.toml")[0] == 1
     assert Path("pylock.toml").read_text(encoding="utf-8") == written
     assert fix(capsys, server, "pylock.toml") == (0, "", "")
-    result = pip_install(tmp_path / "pylock.toml", server, tmp_path / "target")
+    result = pip_install(tmp_path / "pylock.toml", server.index_url, tmp_path / "target")
     assert result.returncode == 0, result.stderr
 
 
@@ -333,7 +242,7 @@ def test_verify_reports_a_stale_hash_and_refresh_replaces_it(
 def test_refresh_adds_wheels_uploaded_later_and_drops_files_gone(
     server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    written = pip_lock(server, tmp_path, "alpha==1.0")
+    written = pip_lock(server.index_url, tmp_path, "alpha==1.0")
     # Since the lock was written: a Linux wheel uploaded, and a file deleted from the index
     # (the lock keeps a URL that now answers 404).
     server.add_project("bravo-lib", [*PROJECTS["bravo-lib"], BRAVO_LINUX])
@@ -366,7 +275,7 @@ def test_refresh_adds_wheels_uploaded_later_and_drops_files_gone(
     assert after.startswith(written)  # what was there stays, byte for byte; added at the end
     assert "\n\n[[packages.wheels]]\nname = " in after[len(written) - 1 :]
     assert fix(capsys, server, "--refresh-hashes", "pylock.toml")[0] == 0
-    result = pip_install(tmp_path / "pylock.toml", server, tmp_path / "target")
+    result = pip_install(tmp_path / "pylock.toml", server.index_url, tmp_path / "target")
     assert result.returncode == 0, result.stderr
 
 

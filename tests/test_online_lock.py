@@ -8,15 +8,13 @@ targets when none are given; a package's ``index`` is where it is asked for.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer, ServedFile, seal, sealed_environment
+from indexserver import IndexServer, ServedFile, seal
+from locktools import pip_lock
 
 from hashpin.cli import main
 
@@ -86,26 +84,7 @@ def codes(findings: list[dict[str, object]]) -> list[tuple[object, object]]:
 def test_a_lock_pip_wrote_is_clean_online(
     server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env = sealed_environment(os.environ, tmp_path)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "lock",
-            "--index-url",
-            server.index_url,
-            "-o",
-            "pylock.toml",
-            "alpha==1.0",
-        ],
-        env={**env, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    pip_lock(server.index_url, tmp_path, "alpha==1.0")
     code, findings, err = online(capsys, server, "--target", "3.12:linux-x86_64")
     assert (code, findings, err) == (0, [], "")
 

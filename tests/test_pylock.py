@@ -21,7 +21,8 @@ import pytest
 from distmaker import Dist, make_sdist, make_wheel
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from indexserver import IndexServer, sealed_environment
+from indexserver import IndexServer
+from locktools import pip_install, pip_lock
 
 from hashpin.cli import main
 from hashpin.pylock import Positions
@@ -35,7 +36,7 @@ else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -94,37 +95,6 @@ def wheel_entry(dist: Dist, url: str | None = None, *, hashes: str | None = None
 # -- A lock file written by real pip ------------------------------------------------------
 
 
-def pip_env(tmp_path: Path) -> dict[str, str]:
-    env = sealed_environment(os.environ, tmp_path)
-    env.update(PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1")
-    env.pop("PRE_COMMIT", None)
-    return env
-
-
-def pip(args: Sequence[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pip", *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
-def pip_install(lock: Path, server: IndexServer, target: Path) -> subprocess.CompletedProcess[str]:
-    return pip(
-        [
-            "install", "--require-hashes", "--no-deps", "--no-cache-dir",
-            "--index-url", server.index_url, "--target", str(target), "-r", lock.name,
-        ],
-        pip_env(target.parent),
-        lock.parent,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[IndexServer]:
     with IndexServer(PROJECTS) as running:
@@ -135,20 +105,7 @@ def server() -> Iterator[IndexServer]:
 def pip_lock_file(server: IndexServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``pip lock alpha==1.0 charlie==0.3`` (alpha needs bravo-lib), as pip 26 writes it."""
     folder = tmp_path_factory.mktemp("pip-lock")
-    result = pip(
-        [
-            "lock",
-            "--index-url",
-            server.index_url,
-            "-o",
-            "pylock.toml",
-            "alpha==1.0",
-            "charlie==0.3",
-        ],
-        pip_env(folder),
-        folder,
-    )
-    assert result.returncode == 0, result.stderr
+    pip_lock(server.index_url, folder, "alpha==1.0", "charlie==0.3")
     return folder / "pylock.toml"
 
 
@@ -172,7 +129,7 @@ def test_a_lock_file_of_pip_lock_checks_clean(
 def test_pip_installs_the_lock_file_from_the_local_index(
     pip_lock_file: Path, server: IndexServer, tmp_path: Path
 ) -> None:
-    result = pip_install(pip_lock_file, server, tmp_path / "target")
+    result = pip_install(pip_lock_file, server.index_url, tmp_path / "target")
     assert result.returncode == 0, result.stderr
     for module in ("alpha", "bravo_lib", "charlie"):
         assert (tmp_path / "target" / module / "__init__.py").exists()
@@ -830,7 +787,7 @@ def test_pip_refuses_what_hashpin_calls_an_error(
     write(text)
     status, out, _ = check(capsys, "pylock.toml")
     assert status == 1 and code in [line.split()[-1] for line in found(out)], out
-    result = pip_install(tmp_path / "pylock.toml", server, tmp_path / "target")
+    result = pip_install(tmp_path / "pylock.toml", server.index_url, tmp_path / "target")
     assert result.returncode != 0, result.stdout
     assert says in result.stderr
 
@@ -846,7 +803,7 @@ def test_pip_installs_a_hand_made_lock_that_checks_clean(
         f"wheels = [{wheel}]\n"
     )
     assert check(capsys, "pylock.toml") == (0, "", "")
-    result = pip_install(tmp_path / "pylock.toml", server, tmp_path / "target")
+    result = pip_install(tmp_path / "pylock.toml", server.index_url, tmp_path / "target")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "target" / "bravo_lib" / "__init__.py").exists()
 
