@@ -718,6 +718,27 @@ def test_proxy_from_the_environment(
     assert other_server.requests[0].target == "http://index.invalid/simple/foo/"
 
 
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "all_proxy"])
+def test_proxy_from_the_environment_in_any_spelling(
+    other_server: IndexServer,
+    client: IndexClient,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    # Without a *_proxy variable the proxy settings are not read at all: with one, they are.
+    monkeypatch.setenv(variable, other_server.url)
+    page = fetch_project_page("http://index.invalid/simple/", "foo", client=client)
+    assert len(page.files) == 5
+
+
+def test_no_proxy_bypasses_the_proxy_from_the_environment(
+    server: IndexServer, client: IndexClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:1")  # nothing listens there
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    assert len(fetch_project_page(server.index_url, "foo", client=client).files) == 5
+
+
 def test_tls_with_a_custom_ca_bundle() -> None:
     with IndexServer(standard_projects(), tls=True) as tls_server:
         trusting = IndexClient(timeout=3, retries=2, backoff=0.01, cert=tls_server.ca_bundle)

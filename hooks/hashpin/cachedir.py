@@ -40,22 +40,53 @@ def read_entry(path: str | None) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
+def read_bytes(path: str | None, first_line: bytes, limit: int) -> bytes | None:
+    """What :func:`write_bytes` stored at ``path`` after ``first_line``, or None when the
+    entry is missing, unreadable, larger than ``limit`` or begins with another line."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as stream:
+            if stream.readline(len(first_line) + 1) != first_line:
+                return None
+            data = stream.read(limit + 1)
+    except OSError:
+        return None
+    return data if len(data) <= limit else None
+
+
 def write_entry(path: str | None, data: Mapping[str, object]) -> None:
     """Write one entry atomically; a cache that cannot be written is only slower."""
     import json
+
+    # dumps, not dump: dump feeds the file from a Python-level generator, several times
+    # slower on a large entry.
+    _write_atomically(path, (json.dumps(data, separators=(",", ":")).encode("utf-8"),))
+
+
+def write_bytes(path: str | None, first_line: bytes, data: bytes) -> None:
+    """Write ``first_line`` (which names what follows) and ``data`` as one entry,
+    atomically, for :func:`read_bytes`: bytes kept as they came, never encoded again."""
+    _write_atomically(path, (first_line, data))
+
+
+def _write_atomically(path: str | None, chunks: tuple[bytes, ...]) -> None:
+    """A temporary file in the entry's folder, renamed over it: readers see all or none."""
     import tempfile
 
     if path is None:
         return
     folder = os.path.dirname(path)
     try:
-        os.makedirs(folder, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                # dumps, not dump: dump feeds the file from a Python-level generator, several
-                # times slower on a page of 50,000 entries.
-                stream.write(json.dumps(data, separators=(",", ":")))
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        except FileNotFoundError:  # the folder's first entry: make it (only then)
+            os.makedirs(folder, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                for chunk in chunks:
+                    stream.write(chunk)
             os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)

@@ -48,10 +48,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
     from concurrent.futures import ThreadPoolExecutor
+    from re import Pattern
     from typing import TypeVar
 
     from . import targets
-    from .cache import Cache
+    from .cache import Cache, StoredPage
     from .index import IndexClient, ProjectPage
     from .locations import IndexSettings
     from .requirement import Requirement
@@ -491,50 +492,108 @@ class Resolver:
 
     def _project_files(self, index_url: str, key: str) -> list[DistFile]:
         """The project's files on an index: only those of the versions ``resolve`` needs,
-        when it knows them (a page lists every version's; most are never looked at)."""
-        page = self._project_page(index_url, key)
-        versions = self._wanted.get(key)
-        sieves = [spellings(version) for version in versions or ()]
-        if not versions or not all(sieves):
-            return page.files
-        matching = page.files_matching(
-            lambda filename: any(sieve.search(filename) for sieve in sieves if sieve)
-        )
+        when it knows them (a page lists every version's; most are never looked at).
+
+        Those files are kept in the page's cache entry, so that a later run reads them,
+        not the page, for as long as that page stays the current one.
+        """
+        versions = sorted(self._wanted.get(key) or ())
+        sieves = {version: spellings(version) for version in versions}
+        chosen = {version: sieve for version, sieve in sieves.items() if sieve is not None}
+        if not chosen or len(chosen) != len(sieves):
+            return self._project_page(index_url, key).files
+        head = None if index_url[:5].lower() == "file:" else self.cache.load_head(index_url, key)
+        kept = None if head is None else head.kept(chosen)
+        if head is not None and kept is not None and any(kept.values()):
+            page = self._current_page(index_url, key, head)
+            if page is None:  # still the page they were read from
+                return self._in_page_order(kept.values())
+            stored = None
+        else:  # none kept, or no file of those versions: read the page (see below)
+            page, stored = self._page(index_url, key, head)
+        found = page.sieve(chosen)
+        if stored is None:
+            self._store(index_url, key, page, chosen, found)
+        elif stored.keep(chosen, found):
+            self.cache.store_head(index_url, key, stored)
         # None of them: the whole list, so that "no such version" and "no files at all"
         # (which keeps later sources out) stay told apart.
-        return matching or page.files
+        return self._in_page_order(found.values()) or page.files
 
     def _project_page(self, index_url: str, key: str) -> ProjectPage:
+        """The project's current page on an index, through the cache."""
+        head = None if index_url[:5].lower() == "file:" else self.cache.load_head(index_url, key)
+        page, stored = self._page(index_url, key, head)
+        if stored is None:
+            self._store(index_url, key, page)
+        return page
+
+    def _page(
+        self, index_url: str, key: str, head: StoredPage | None
+    ) -> tuple[ProjectPage, StoredPage | None]:
+        """The current page, and the head of the cache entry it was read from (None when
+        it was fetched just now and is not stored yet)."""
+        if index_url[:5].lower() == "file:":  # a local index: reading it is cheap and offline
+            return self.client.project_page(index_url, key), None
+        cached = None if head is None else self.cache.load_page(index_url, key, head)
+        page = self._current_page(index_url, key, None if cached is None else head)
+        if page is None:
+            assert cached is not None and head is not None  # only a head given is current
+            return cached, head
+        return page, None
+
+    def _current_page(
+        self, index_url: str, key: str, head: StoredPage | None
+    ) -> ProjectPage | None:
+        """None when the page ``head`` describes is still the current one (fresh, answered
+        304, or --offline), else the page the index serves now."""
         import time
 
-        if index_url[:5].lower() == "file:":  # a local index: reading it is cheap and offline
-            return self.client.project_page(index_url, key)
-        cached = self.cache.load_page(index_url, key)
         if self.offline:
-            if cached is None:
+            if head is None:
                 raise IndexRequestError(
                     index_url, f"{key} is not in the cache (--offline)", kind="offline"
                 )
-            return cached
+            return None
         now = time.time()
-        if cached is not None and not self.refresh and cached.fresh(now):
-            return cached  # the server said it may be used without asking until now
-        if cached is not None and (cached.etag or cached.last_modified):
-            fresh = self.client.revalidate_project_page(
-                index_url, key, etag=cached.etag, last_modified=cached.last_modified
-            )
-            if isinstance(fresh, NotModified):
-                cached.fetched_at = now
-                if fresh.max_age is not None:
-                    cached.max_age = fresh.max_age
-                self.cache.store_page(index_url, key, cached)
-                return cached
-            page = fresh
-        else:
-            page = self.client.project_page(index_url, key)
+        if head is not None and not self.refresh and head.fresh(now):
+            return None  # the server said it may be used without asking until now
+        if head is None or not (head.etag or head.last_modified):
+            return self.client.project_page(index_url, key)
+        fresh = self.client.revalidate_project_page(
+            index_url, key, etag=head.etag, last_modified=head.last_modified
+        )
+        if not isinstance(fresh, NotModified):
+            return fresh
+        head.fetched_at = now
+        if fresh.max_age is not None:
+            head.max_age = fresh.max_age
+        head.etag, head.last_modified = fresh.etag, fresh.last_modified
+        self.cache.store_head(index_url, key, head)  # the same page: the same identity
+        return None
+
+    def _store(
+        self,
+        index_url: str,
+        key: str,
+        page: ProjectPage,
+        sieves: Mapping[str, Pattern[str]] | None = None,
+        found: Mapping[str, list[tuple[int, DistFile]]] | None = None,
+    ) -> None:
+        """Keep a page fetched just now, with what the sieves found on it, if it can ever
+        be used again (a validator or a max-age); else forget the one kept before."""
+        if index_url[:5].lower() == "file:":
+            return
         if page.etag or page.last_modified or page.max_age:
-            self.cache.store_page(index_url, key, page)  # else it could never be used again
-        return page
+            self.cache.store_page(index_url, key, page, sieves, found)
+        else:
+            self.cache.forget_page(index_url, key)
+
+    @staticmethod
+    def _in_page_order(found: Iterable[list[tuple[int, DistFile]]]) -> list[DistFile]:
+        """The files of several sieves' (position, file) lists, once each, in page order."""
+        by_position = {position: dist for files in found for position, dist in files}
+        return [dist for _, dist in sorted(by_position.items())]
 
     def _find_links(self, location: Location) -> list[DistFile]:
         if self.offline and "://" in location.url and location.url[:5].lower() != "file:":

@@ -190,48 +190,28 @@ class IndexClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
 
-        def consume(response: Response) -> ProjectPage | NotModified:
-            new_etag = response.headers.get("ETag")
-            new_last_modified = response.headers.get("Last-Modified")
+        def consume(response: Response) -> _Received | NotModified:
             if response.status == 304:
                 return NotModified(
                     response.url,
-                    new_etag or etag,
-                    new_last_modified or last_modified,
+                    response.headers.get("ETag") or etag,
+                    response.headers.get("Last-Modified") or last_modified,
                     max_age(response),
                 )
-            page = self._parse(response, for_project=True)
-            page.project = project
-            return page
+            return _Received(response, self.max_page_bytes)
 
-        return self.transport.get(
+        received = self.transport.get(
             url,
             headers,
             consume,
             accept_not_modified=bool(etag or last_modified),
             not_found="project not found on this index",
         )
-
-    def _parse(self, response: Response, *, for_project: bool) -> ProjectPage:
-        import time
-
-        fetched_at = time.time()
-        body = read_capped(response, self.max_page_bytes)
-        content_type = response.headers.get_content_type()
-        charset = response.headers.get_content_charset() or "utf-8"
-        entries, files = read_page(
-            body, content_type, charset, response.url, for_project=for_project
-        )
-        return ProjectPage(
-            response.url,
-            files,
-            entries=entries,
-            etag=response.headers.get("ETag"),
-            last_modified=response.headers.get("Last-Modified"),
-            content_type=content_type,
-            fetched_at=fetched_at,
-            max_age=max_age(response),
-        )
+        if isinstance(received, NotModified):
+            return received
+        page = received.page(for_project=True)
+        page.project = project
+        return page
 
     def project_names(self, index_url: str) -> list[str]:
         """Every project the index lists on its root page (normalized names)."""
@@ -273,9 +253,9 @@ class IndexClient:
             return self.transport.get(
                 location,
                 {"Accept": "text/html, */*;q=0.1", "Accept-Encoding": "gzip"},
-                lambda response: self._parse(response, for_project=False),
+                lambda response: _Received(response, self.max_page_bytes),
                 not_found="find-links page not found",
-            )
+            ).page(for_project=False)
         if scheme == "file":
             path = file_url_to_path(location)
         elif len(scheme) <= 1:  # no scheme, or a Windows drive letter
@@ -325,6 +305,53 @@ class IndexClient:
             {"Accept": "*/*", "Accept-Encoding": "identity"},
             consume,
             not_found="file not found",
+        )
+
+
+class _Received:
+    """A page's response as read during its exchange, to be parsed after it: the
+    connection then goes back to the pool as soon as the body is in (parsing a large
+    page takes longer than the next page takes to arrive)."""
+
+    __slots__ = (
+        "body",
+        "charset",
+        "content_type",
+        "etag",
+        "fetched_at",
+        "last_modified",
+        "max_age",
+        "url",
+    )
+
+    def __init__(self, response: Response, cap: int) -> None:
+        import time
+
+        self.fetched_at = time.time()
+        self.body = read_capped(response, cap)
+        self.url = response.url
+        self.content_type = response.headers.get_content_type()
+        self.charset = response.headers.get_content_charset() or "utf-8"
+        self.etag: str | None = response.headers.get("ETag")
+        self.last_modified: str | None = response.headers.get("Last-Modified")
+        self.max_age = max_age(response)
+
+    def page(self, *, for_project: bool) -> ProjectPage:
+        """The page, parsed by the Content-Type the server sent."""
+        entries, files = read_page(
+            self.body, self.content_type, self.charset, self.url, for_project=for_project
+        )
+        return ProjectPage(
+            self.url,
+            files,
+            entries=entries,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            content_type=self.content_type,
+            fetched_at=self.fetched_at,
+            max_age=self.max_age,
+            body=self.body,
+            charset=self.charset,
         )
 
 

@@ -5,7 +5,8 @@ caller's business (``simple.py`` for pages, ``index.py`` for downloads).
 Built on the standard library's ``http.client``, imported only when a request is made, so
 the offline check never pays for it. Connections are pooled per origin (scheme, host,
 port, and the proxy in between) for the whole run; each host is resolved once; the TLS
-context is built once, on the first https request.
+context is built once, in the background from the first https connection on, so that
+loading the CA certificates overlaps the first TCP handshakes.
 
 Credentials (from an URL's ``user:password@`` or a netrc file) are sent as HTTP Basic
 only to the origin they belong to, never across a redirect to another origin, and never
@@ -22,6 +23,7 @@ cut; with the size caps, no request can last longer than ``2 * timeout + cap / r
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from contextlib import contextmanager, suppress
@@ -174,7 +176,7 @@ class Transport:
         self._pool = _Pool(connections_per_origin)
         self._watchdog = _Watchdog()
         self._addresses: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
-        self._tls: ssl.SSLContext | None = None
+        self._tls: _TLSLoader | None = None
         self._routes: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> proxy
         self._url_credentials: dict[_Origin, _Credentials] = {}
         self._netrc: object = None  # a netrc.netrc, False once known absent/unreadable
@@ -298,14 +300,12 @@ class Transport:
         (what is left of a small error page is drained for that). A pooled connection
         the server has closed meanwhile is replaced once, without counting as a failure.
         """
-        import http.client
-
         key, target, host_header = self._route(url)
         request_headers = {"Host": host_header, "Accept-Encoding": "identity", **headers}
         for fresh_only in (False, True):
-            connection, reused = self._pool.acquire(key, self._connect, fresh_only=fresh_only)
-            deadline = _Deadline(self.timeout, connection)
-            self._watchdog.watch(deadline)
+            connection, reused, deadline = self._acquire(key, url, fresh_only=fresh_only)
+            import http.client  # here, once connected: see _connect
+
             reusable = False
             try:
                 try:
@@ -330,6 +330,36 @@ class Transport:
                 self._pool.release(key, connection, reusable=reusable)
         raise AssertionError("unreachable")
 
+    def _acquire(
+        self, key: _PoolKey, url: str, *, fresh_only: bool
+    ) -> tuple[http.client.HTTPConnection, bool, _Deadline]:
+        """A connection from the pool, whether it was used before, and the deadline of the
+        request on it, watched from when the connection is being made (or was handed out):
+        waiting for a free one does not count, connecting does."""
+        made: list[_Deadline] = []
+
+        def connect(pool_key: _PoolKey) -> http.client.HTTPConnection:
+            made.append(self._watched_deadline())
+            return self._connect(pool_key)
+
+        try:
+            connection, reused = self._pool.acquire(key, connect, fresh_only=fresh_only)
+        except BaseException as exc:
+            if made:
+                self._watchdog.unwatch(made[0])
+                if isinstance(exc, OSError):  # connecting failed: as a failed request would
+                    made[0].raise_if_expired(url)
+                    raise _transport_failure(exc, self.timeout, url) from None
+            raise
+        deadline = made[0] if made else self._watched_deadline()
+        deadline.connection = connection
+        return connection, reused, deadline
+
+    def _watched_deadline(self) -> _Deadline:
+        deadline = _Deadline(self.timeout)
+        self._watchdog.watch(deadline)
+        return deadline
+
     def _route(self, url: str) -> tuple[_PoolKey, str, str]:
         """The pool key, the request target and the Host header for ``url``."""
         from urllib.parse import urlsplit
@@ -353,41 +383,66 @@ class Transport:
             return self._routes[(scheme, host)]
 
     def _choose_proxy(self, scheme: str, host: str) -> str | None:
-        import urllib.request
-
         proxies = self.proxies
         if proxies is None:
+            if not _may_have_proxies():
+                return None  # what urllib.request would find, without its 30 ms of imports
+            import urllib.request
+
             proxies = urllib.request.getproxies()
         proxy = proxies.get(scheme) or proxies.get("all")
-        if not proxy or urllib.request.proxy_bypass(host):
+        if not proxy:
+            return None
+        import urllib.request
+
+        if urllib.request.proxy_bypass(host):
             return None
         return proxy if "://" in proxy else "http://" + proxy
 
     def _connect(self, key: _PoolKey) -> http.client.HTTPConnection:
-        """A new connection for a pool key, through its proxy when there is one."""
-        import http.client
+        """A new connection for a pool key, through its proxy when there is one.
 
+        The TCP connection is opened first, and http.client and ssl are imported (and the
+        CA certificates loaded, see :meth:`_tls_context`) in another thread meanwhile:
+        the first connections of a run do not wait for tens of milliseconds of imports.
+        """
         scheme, host, port, proxy = key
-        connection: http.client.HTTPConnection
         if proxy is None:
             connect_host, connect_port = host, port
         else:
             proxy_url, proxy_credentials = strip_userinfo(proxy)
             _, connect_host, connect_port = origin(proxy_url)
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(
-                connect_host, connect_port, timeout=self.timeout, context=self._tls_context(host)
-            )
-            if proxy is not None:
-                tunnel_headers = {}
-                if proxy_credentials is not None:
-                    tunnel_headers["Proxy-Authorization"] = _basic_auth(proxy_credentials)
-                connection.set_tunnel(host, port, headers=tunnel_headers)
-        else:
-            connection = http.client.HTTPConnection(
-                connect_host, connect_port, timeout=self.timeout
-            )
-        connection._create_connection = self._open_socket  # type: ignore[attr-defined]
+        tls = self._tls_context(host) if scheme == "https" else None
+        opened = self._open_socket((connect_host, connect_port), self.timeout)
+        try:
+            import http.client
+
+            connection: http.client.HTTPConnection
+            if tls is not None:
+                connection = _tls_connection_class()(
+                    connect_host, connect_port, timeout=self.timeout, tls=tls
+                )
+                if proxy is not None:
+                    tunnel_headers = {}
+                    if proxy_credentials is not None:
+                        tunnel_headers["Proxy-Authorization"] = _basic_auth(proxy_credentials)
+                    connection.set_tunnel(host, port, headers=tunnel_headers)
+            else:
+                connection = http.client.HTTPConnection(
+                    connect_host, connect_port, timeout=self.timeout
+                )
+        except BaseException:
+            opened.close()
+            raise
+        unused = [opened]
+
+        def create_connection(
+            address: tuple[str, int], timeout: float, source_address: object = None
+        ) -> socket.socket:
+            # The socket opened above, then (should http.client reconnect) a new one.
+            return unused.pop() if unused else self._open_socket(address, timeout, source_address)
+
+        connection._create_connection = create_connection  # type: ignore[attr-defined]
         with self._lock:
             self.connections_opened += 1
         return connection
@@ -419,24 +474,13 @@ class Transport:
                 failure = exc
         raise failure or OSError(f"no address for {host}")
 
-    def _tls_context(self, host: str) -> ssl.SSLContext:
-        # Loading CA certificates takes tens of milliseconds: only https URLs pay for it.
-        import ssl
-
+    def _tls_context(self, host: str) -> _TLSLoader:
+        """The TLS context, loading in the background from the first https connection on:
+        loading CA certificates takes tens of milliseconds, which then overlap the TCP
+        handshakes instead of preceding them (and only https URLs pay for it)."""
         with self._lock:
             if self._tls is None:
-                cert = self.cert
-                try:
-                    if cert is None:
-                        self._tls = ssl.create_default_context()
-                    elif os.path.isdir(cert):
-                        self._tls = ssl.create_default_context(capath=cert)
-                    else:
-                        self._tls = ssl.create_default_context(cafile=cert)
-                except OSError as exc:  # a missing or unreadable CA bundle (ssl.SSLError too)
-                    raise IndexRequestError(
-                        f"https://{host}/", f"cannot load CA bundle {cert}: {exc}", kind="tls"
-                    ) from None
+                self._tls = _TLSLoader(self.cert, host)
             return self._tls
 
     # -- credentials --------------------------------------------------------------------------
@@ -494,6 +538,74 @@ class Transport:
                     self.note(f"ignoring unreadable netrc file {path}: {exc}")
                     return False
         return False
+
+
+# -- TLS ---------------------------------------------------------------------------------------
+
+
+class _TLSLoader:
+    """The TLS context of a transport, built in a thread of its own; calling the loader
+    waits for it (IndexRequestError when the CA bundle cannot be loaded). A CA bundle
+    that is not there at all fails at once, before any connection is tried."""
+
+    def __init__(self, cert: str | None, host: str) -> None:
+        if cert is not None:
+            try:
+                os.stat(cert)
+            except OSError as exc:
+                reason = f"cannot load CA bundle {cert}: {exc}"
+                raise IndexRequestError(f"https://{host}/", reason, kind="tls") from None
+        self._cert = cert
+        self._host = host
+        self._context: ssl.SSLContext | None = None
+        self._error: str | None = None
+        self._thread = threading.Thread(target=self._load, name="hashpin-tls", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        import http.client  # noqa: F401  # for the connection being made meanwhile
+        import ssl
+
+        cert = self._cert
+        try:
+            if cert is None:
+                self._context = ssl.create_default_context()
+            elif os.path.isdir(cert):
+                self._context = ssl.create_default_context(capath=cert)
+            else:
+                self._context = ssl.create_default_context(cafile=cert)
+        except OSError as exc:  # a missing or unreadable CA bundle (ssl.SSLError too)
+            self._error = f"cannot load CA bundle {cert}: {exc}"
+
+    def __call__(self) -> ssl.SSLContext:
+        self._thread.join()
+        if self._context is None:
+            reason = self._error or "no TLS context"
+            raise IndexRequestError(f"https://{self._host}/", reason, kind="tls")
+        return self._context
+
+
+@functools.cache
+def _tls_connection_class() -> Callable[..., http.client.HTTPConnection]:
+    """An HTTPS connection that asks for its TLS context only once its TCP connection
+    (and a proxy's tunnel) is up; made on first use, as http.client is imported then."""
+    import http.client
+
+    class TLSConnection(http.client.HTTPConnection):
+        default_port = http.client.HTTPS_PORT
+
+        def __init__(
+            self, host: str, port: int, *, timeout: float, tls: Callable[[], ssl.SSLContext]
+        ) -> None:
+            super().__init__(host, port, timeout=timeout)
+            self._tls = tls
+
+        def connect(self) -> None:
+            super().connect()
+            server_hostname = self._tunnel_host or self.host  # type: ignore[attr-defined]
+            self.sock = self._tls().wrap_socket(self.sock, server_hostname=server_hostname)
+
+    return TLSConnection
 
 
 # -- the pool and the watchdog ------------------------------------------------------------------
@@ -580,11 +692,11 @@ class _Deadline:
         "timeout",
     )
 
-    def __init__(self, timeout: float, connection: http.client.HTTPConnection) -> None:
+    def __init__(self, timeout: float) -> None:
         import time
 
         self.timeout = timeout
-        self.connection = connection
+        self.connection: http.client.HTTPConnection | None = None  # once there is one
         self.socket: socket.socket | None = None  # the TCP socket while connecting
         self.start = time.monotonic()
         self.received = 0  # body bytes so far
@@ -613,7 +725,8 @@ class _Deadline:
         """Wake whatever read or write blocks on this request's connection."""
         import socket
 
-        for sock in (self.connection.sock, self.socket):
+        live = None if self.connection is None else self.connection.sock
+        for sock in (live, self.socket):
             if sock is not None:
                 # closed, or handed over to TLS: then the other one is the live one
                 with suppress(OSError):
@@ -681,6 +794,16 @@ class _Watchdog:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def _may_have_proxies() -> bool:
+    """False when ``urllib.request.getproxies()`` is sure to find none: where it reads only
+    the environment (not macOS's or Windows' settings) and no variable there names one."""
+    import sys
+
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return any(name[-6:].lower() == "_proxy" for name in os.environ)
 
 
 def _default_user_agent() -> str:
@@ -862,13 +985,23 @@ def read_capped(response: Response, cap: int) -> bytes:
             f"page is {declared} bytes, over the limit of {cap} bytes",
             kind="too-large",
         )
-    received = bytearray()
-    size = stream_into(response, received.extend, cap, response.url)
+    if declared is not None:  # read into place: no buffer grown and copied a chunk at a time
+        received = bytearray(declared)
+        view = memoryview(received)
+        size = 0
+        while size < declared:
+            count = response.readinto(view[size:])
+            if not count:
+                break
+            size += count
+    else:
+        received = bytearray()
+        size = stream_into(response, received.extend, cap, response.url)
     if declared is not None and size != declared:
         raise Retryable(f"connection closed after {size} of {declared} bytes", kind="connection")
     encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
     if encoding == "gzip":
-        return _gunzip_capped(bytes(received), cap, response.url)
+        return _gunzip_capped(received, cap, response.url)
     if encoding != "identity":
         raise IndexRequestError(
             response.url, f"unsupported Content-Encoding {encoding!r}", kind="malformed"
@@ -901,7 +1034,7 @@ def stream_into(
         sink(view[:count])
 
 
-def _gunzip_capped(body: bytes, cap: int, url: str) -> bytes:
+def _gunzip_capped(body: bytes | bytearray, cap: int, url: str) -> bytes:
     """Decompress a gzip page without letting a small bomb grow past ``cap``."""
     import zlib
 
