@@ -414,18 +414,26 @@ class Resolver:
 
         remaining = Counter(key for _, key in wanted)
         listings: dict[tuple[Location, str], list[DistFile] | IndexRequestError] = {}
-        if not wanted:
+        # A find-links source is listed once for all projects; an index once per project,
+        # straight from the cache when it may be used without asking (no thread needed).
+        links = {location for location, _ in wanted if location.kind == FIND_LINKS}
+        pages = []
+        for location, key in sorted(wanted, key=lambda item: (item[1], item[0].url)):
+            kept = None if location.kind == FIND_LINKS else self._files_kept(location.url, key)
+            if kept is not None:
+                listings[(location, key)] = kept
+                remaining[key] -= 1
+            elif location.kind != FIND_LINKS:
+                pages.append((location, key))
+        if not links and not pages:
             return listings
-        workers = max(1, min(self.max_workers, len(wanted)))
+        workers = max(1, min(self.max_workers, len(links) + len(pages)))
         with self._threads(workers) as pool:
-            # A find-links source is listed once for all projects; an index once per project.
             futures: dict[Future[list[DistFile]], tuple[Location, str | None]] = {
-                pool.submit(self._find_links, location): (location, None)
-                for location in {location for location, _ in wanted if location.kind == FIND_LINKS}
+                pool.submit(self._find_links, location): (location, None) for location in links
             }
-            for location, key in sorted(wanted, key=lambda item: (item[1], item[0].url)):
-                if location.kind != FIND_LINKS:
-                    futures[pool.submit(self._project_files, location.url, key)] = (location, key)
+            for location, key in pages:
+                futures[pool.submit(self._project_files, location.url, key)] = (location, key)
             for future in as_completed(futures):
                 location, only = futures[future]
                 outcome = _outcome(future.result)
@@ -497,10 +505,8 @@ class Resolver:
         Those files are kept in the page's cache entry, so that a later run reads them,
         not the page, for as long as that page stays the current one.
         """
-        versions = sorted(self._wanted.get(key) or ())
-        sieves = {version: spellings(version) for version in versions}
-        chosen = {version: sieve for version, sieve in sieves.items() if sieve is not None}
-        if not chosen or len(chosen) != len(sieves):
+        chosen = self._sieves(key)
+        if chosen is None:
             return self._project_page(index_url, key).files
         head = None if index_url[:5].lower() == "file:" else self.cache.load_head(index_url, key)
         kept = None if head is None else head.kept(chosen)
@@ -519,6 +525,27 @@ class Resolver:
         # None of them: the whole list, so that "no such version" and "no files at all"
         # (which keeps later sources out) stay told apart.
         return self._in_page_order(found.values()) or page.files
+
+    def _sieves(self, key: str) -> dict[str, Pattern[str]] | None:
+        """A sieve per version of the project ``resolve`` needs; None when it needs every
+        version, or one is not a version a sieve can be made for."""
+        sieves = {version: spellings(version) for version in sorted(self._wanted.get(key) or ())}
+        chosen = {version: sieve for version, sieve in sieves.items() if sieve is not None}
+        return chosen if chosen and len(chosen) == len(sieves) else None
+
+    def _files_kept(self, index_url: str, key: str) -> list[DistFile] | None:
+        """The needed versions' files as the cache kept them, when the page they were read
+        from may be used without asking (fresh, or --offline); else None."""
+        import time
+
+        chosen = self._sieves(key)
+        if chosen is None or index_url[:5].lower() == "file:":
+            return None
+        head = self.cache.load_head(index_url, key)
+        if head is None or not (self.offline or (not self.refresh and head.fresh(time.time()))):
+            return None
+        kept = head.kept(chosen)
+        return self._in_page_order(kept.values()) if kept and any(kept.values()) else None
 
     def _project_page(self, index_url: str, key: str) -> ProjectPage:
         """The project's current page on an index, through the cache."""
