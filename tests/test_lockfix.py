@@ -362,3 +362,17 @@ def test_an_archive_is_downloaded_and_takes_no_wheels(
     assert package["archive"]["hashes"] == {"sha256": BRAVO_SDIST.sha256}
     assert "wheels" not in package
     assert server.hits["/simple/bravo-lib/"] == 0
+
+
+def test_lines_added_to_a_crlf_file_end_in_crlf(
+    server: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    written = pip_lock(server.index_url, tmp_path, "alpha==1.0").replace("\n", "\r\n")
+    Path("pylock.toml").write_bytes(written.encode())
+    server.add_project("bravo-lib", [*PROJECTS["bravo-lib"], BRAVO_LINUX])
+    assert fix(capsys, server, "--refresh-hashes", "pylock.toml")[0] == 1
+    after = Path("pylock.toml").read_bytes()
+    assert after.startswith(written.encode())
+    assert f'name = "{BRAVO_LINUX.filename}"\r\n'.encode() in after
+    assert after.count(b"\n") == after.count(b"\r\n")  # no bare LF anywhere
+    assert fix(capsys, server, "--refresh-hashes", "pylock.toml")[0] == 0

@@ -298,10 +298,11 @@ def edit(text: str, packages: list[Package], path: str) -> tuple[str, list[str]]
     if tomlkit.dumps(document) != text:
         raise UnsafeEdit(f"{path}: tomlkit cannot rewrite this file without changing it")
     expected: Any = tomltext.loads(text)  # indexed as the document is
+    newline = "\r\n" if "\r\n" in text else "\n"  # of the lines added
     notes: list[str] = []
     for package in packages:
-        _apply(document["packages"][package.position], package, styled=True)
-        _apply(expected["packages"][package.position], package, styled=False)
+        _apply(document["packages"][package.position], package, newline=newline)
+        _apply(expected["packages"][package.position], package, newline=None)
         for artifact in package.artifacts:
             if artifact.gone:
                 notes.append(
@@ -316,9 +317,10 @@ def edit(text: str, packages: list[Package], path: str) -> tuple[str, list[str]]
     return rendered, notes
 
 
-def _apply(table: Any, package: Package, *, styled: bool) -> None:
-    """Make the package's changes in ``table``: the tomlkit one (``styled``, keeping the
-    file's layout) or the plain dict the result must read back as."""
+def _apply(table: Any, package: Package, *, newline: str | None) -> None:
+    """Make the package's changes in ``table``: the tomlkit one (given the file's
+    ``newline``, keeping its layout) or the plain dict the result must read back as."""
+    styled = newline is not None
     wheels = table.get(WHEELS)
     for artifact in package.artifacts:
         if artifact.new_hashes is not None and not artifact.gone:
@@ -334,7 +336,7 @@ def _apply(table: Any, package: Package, *, styled: bool) -> None:
         else:
             del wheels[artifact.position]
     if package.added:
-        _add_wheels(table, package.added, styled=styled)
+        _add_wheels(table, package.added, newline=newline)
 
 
 def _set_hashes(parent: Any, slot: str | int, hashes: dict[str, str], *, styled: bool) -> None:
@@ -359,9 +361,11 @@ def _set_hashes(parent: Any, slot: str | int, hashes: dict[str, str], *, styled:
         entry["hashes"] = _parsed(f"hashes = {tomltext.value(hashes)}")["hashes"]
 
 
-def _add_wheels(table: Any, added: list[tuple[DistFile, dict[str, str]]], *, styled: bool) -> None:
+def _add_wheels(
+    table: Any, added: list[tuple[DistFile, dict[str, str]]], *, newline: str | None
+) -> None:
     entries = [_wheel_entry(dist, hashes) for dist, hashes in added]
-    if not styled:
+    if newline is None:
         wheels = table.setdefault(WHEELS, [])
         assert isinstance(wheels, list)
         wheels.extend(entries)
@@ -374,19 +378,21 @@ def _add_wheels(table: Any, added: list[tuple[DistFile, dict[str, str]]], *, sty
     ):
         # The layout pip lock writes: [[packages.wheels]], then [packages.wheels.hashes];
         # a blank line between tables, as around them.
-        spaced = current is not None and len(current) and current[-1].as_string().endswith("\n\n")
+        last = current[-1].as_string() if current else ""
+        spaced = last.endswith(("\n\n", "\r\n\r\n"))
         snippet = "\n".join(
             f"[[packages.wheels]]\n{_lines(entry, without='hashes')}\n"
             f"[packages.wheels.hashes]\n{_lines(entry['hashes'])}"  # type: ignore[arg-type]
             for entry in entries
         )
-        new = _parsed(snippet + ("\n" if spaced else ""))["packages"][WHEELS]
+        snippet = (snippet + ("\n" if spaced else "")).replace("\n", newline)
+        new = _parsed(snippet)["packages"][WHEELS]
         if current is None:
             table[WHEELS] = new
             return
         for wheel in new:
             if not spaced:
-                wheel.trivia.indent = "\n"
+                wheel.trivia.indent = newline
             current.append(wheel)
         return
     listed = ", ".join(tomltext.value(entry) for entry in entries)
