@@ -23,7 +23,7 @@ import os
 
 from . import tomltext
 from .digests import DIGEST_LENGTHS
-from .fix import FIRST_INDEX, FileResult, NoSupplier, direct_url
+from .fix import FileResult, NoSupplier, direct_url
 from .index import IndexRequestError
 from .locations import INDEX, Location
 from .pylock import environments_exclude, last_part, usable_hashes
@@ -153,7 +153,7 @@ def resolve(
     on_index: dict[int, DistFile] = {}  # id of an artifact -> the index's file at its URL
     to_add: list[tuple[Package, DistFile]] = []
     for package in asked:
-        supplier = resolver.supplier_of(package.key, package.locations, listings, FIRST_INDEX)
+        supplier = resolver.supplier_of(package.key, package.locations, listings, options.strategy)
         if isinstance(supplier, NoSupplier):
             if options.refresh:
                 errors.append(f"{package.label()}: cannot refresh: {supplier.reason}")
