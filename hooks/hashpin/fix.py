@@ -322,7 +322,6 @@ class Resolver:
         self.offline = offline
         self.refresh = refresh  # revalidate every cached page, however fresh
         self._project_lists: dict[str, list[str]] = {}  # index URL -> its projects, for hints
-        self._wanted: dict[str, set[str] | None] = {}  # project -> the versions resolve needs
         self._note = note
         self._noted: set[str] = set()
         self.verbose = verbose
@@ -402,29 +401,26 @@ class Resolver:
     ) -> Listings:
         """Each project's files on each of its locations (one request per page), concurrently:
         of the ``versions`` given for a project only, when known (None: every version)."""
-        self._wanted = dict(versions or {})
-        try:
-            return self._fetch_listings(wanted)
-        finally:
-            self._wanted = {}
-
-    def _fetch_listings(self, wanted: set[tuple[Location, str]]) -> Listings:
         from collections import Counter
         from concurrent.futures import Future, as_completed
 
         remaining = Counter(key for _, key in wanted)
+        sieves = {key: _sieves((versions or {}).get(key)) for key in remaining}
         listings: dict[tuple[Location, str], list[DistFile] | IndexRequestError] = {}
         # A find-links source is listed once for all projects; an index once per project,
         # straight from the cache when it may be used without asking (no thread needed).
         links = {location for location, _ in wanted if location.kind == FIND_LINKS}
         pages = []
         for location, key in sorted(wanted, key=lambda item: (item[1], item[0].url)):
-            kept = None if location.kind == FIND_LINKS else self._files_kept(location.url, key)
+            if location.kind == FIND_LINKS:
+                continue
+            head = self._head(location.url, key)
+            kept = self._files_kept(head, sieves[key])
             if kept is not None:
                 listings[(location, key)] = kept
                 remaining[key] -= 1
-            elif location.kind != FIND_LINKS:
-                pages.append((location, key))
+            else:
+                pages.append((location, key, head))
         if not links and not pages:
             return listings
         workers = max(1, min(self.max_workers, len(links) + len(pages)))
@@ -432,8 +428,9 @@ class Resolver:
             futures: dict[Future[list[DistFile]], tuple[Location, str | None]] = {
                 pool.submit(self._find_links, location): (location, None) for location in links
             }
-            for location, key in pages:
-                futures[pool.submit(self._project_files, location.url, key)] = (location, key)
+            for location, key, head in pages:
+                future = pool.submit(self._project_files, location.url, key, sieves[key], head)
+                futures[future] = (location, key)
             for future in as_completed(futures):
                 location, only = futures[future]
                 outcome = _outcome(future.result)
@@ -498,17 +495,25 @@ class Resolver:
             )
         return Supplier(files, where, hint)
 
-    def _project_files(self, index_url: str, key: str) -> list[DistFile]:
-        """The project's files on an index: only those of the versions ``resolve`` needs,
-        when it knows them (a page lists every version's; most are never looked at).
+    def _project_files(
+        self,
+        index_url: str,
+        key: str,
+        chosen: Mapping[str, Pattern[str]] | None,
+        head: StoredPage | None,
+    ) -> list[DistFile]:
+        """The project's files on an index, ``head`` its cache entry: only those of the
+        versions ``chosen`` sieves for, when given (a page lists every version's; most are
+        never looked at).
 
         Those files are kept in the page's cache entry, so that a later run reads them,
         not the page, for as long as that page stays the current one.
         """
-        chosen = self._sieves(key)
-        if chosen is None:
-            return self._project_page(index_url, key).files
-        head = None if index_url[:5].lower() == "file:" else self.cache.load_head(index_url, key)
+        if chosen is None:  # every version: the whole page
+            whole, entry = self._page(index_url, key, head)
+            if entry is None:
+                self._store(index_url, key, whole)
+            return whole.files
         kept = None if head is None else head.kept(chosen)
         if head is not None and kept is not None and any(kept.values()):
             page = self._current_page(index_url, key, head)
@@ -526,34 +531,25 @@ class Resolver:
         # (which keeps later sources out) stay told apart.
         return self._in_page_order(found.values()) or page.files
 
-    def _sieves(self, key: str) -> dict[str, Pattern[str]] | None:
-        """A sieve per version of the project ``resolve`` needs; None when it needs every
-        version, or one is not a version a sieve can be made for."""
-        sieves = {version: spellings(version) for version in sorted(self._wanted.get(key) or ())}
-        chosen = {version: sieve for version, sieve in sieves.items() if sieve is not None}
-        return chosen if chosen and len(chosen) == len(sieves) else None
+    def _head(self, index_url: str, key: str) -> StoredPage | None:
+        """The cache entry of the project's page (never for a local index, read anew)."""
+        return None if index_url[:5].lower() == "file:" else self.cache.load_head(index_url, key)
 
-    def _files_kept(self, index_url: str, key: str) -> list[DistFile] | None:
-        """The needed versions' files as the cache kept them, when the page they were read
-        from may be used without asking (fresh, or --offline); else None."""
+    def _files_kept(
+        self, head: StoredPage | None, chosen: Mapping[str, Pattern[str]] | None
+    ) -> list[DistFile] | None:
+        """The ``chosen`` versions' files as the cache entry ``head`` kept them, when the
+        page they were read from may be used without asking (fresh, or --offline)."""
         import time
 
-        chosen = self._sieves(key)
-        if chosen is None or index_url[:5].lower() == "file:":
-            return None
-        head = self.cache.load_head(index_url, key)
-        if head is None or not (self.offline or (not self.refresh and head.fresh(time.time()))):
+        if (
+            chosen is None
+            or head is None
+            or not (self.offline or (not self.refresh and head.fresh(time.time())))
+        ):
             return None
         kept = head.kept(chosen)
         return self._in_page_order(kept.values()) if kept and any(kept.values()) else None
-
-    def _project_page(self, index_url: str, key: str) -> ProjectPage:
-        """The project's current page on an index, through the cache."""
-        head = None if index_url[:5].lower() == "file:" else self.cache.load_head(index_url, key)
-        page, stored = self._page(index_url, key, head)
-        if stored is None:
-            self._store(index_url, key, page)
-        return page
 
     def _page(
         self, index_url: str, key: str, head: StoredPage | None
@@ -798,6 +794,14 @@ class Resolver:
         with self._threads(workers) as pool:
             futures = {url: pool.submit(digest, url) for url in algorithms}
             return {url: _outcome(future.result) for url, future in futures.items()}
+
+
+def _sieves(versions: set[str] | None) -> dict[str, Pattern[str]] | None:
+    """A sieve per version wanted of a project; None when every version is wanted, or one
+    is not a version a sieve can be made for."""
+    sieves = {version: spellings(version) for version in sorted(versions or ())}
+    chosen = {version: sieve for version, sieve in sieves.items() if sieve is not None}
+    return chosen if chosen and len(chosen) == len(sieves) else None
 
 
 def _written_algorithm(dist: DistFile) -> str:
