@@ -26,7 +26,7 @@ from .digests import DIGEST_LENGTHS
 from .fix import FileResult, NoSupplier, direct_url
 from .index import IndexRequestError
 from .locations import INDEX, Location
-from .pylock import environments_exclude, last_part, usable_hashes
+from .pylock import environments_exclude, last_part, normal_markers, usable_hashes
 from .requirement import canonical_name
 from .versions import parse_version
 
@@ -133,7 +133,7 @@ def resolve(
     options: FixOptions,
     resolver: Resolver,
     folder: str,
-    environments: list[str],
+    environments: list[str],  # normalized (pylock.normal_markers)
 ) -> list[str]:
     """Find each artifact's digest, and (refreshing) the wheels to add and the files gone.
     Returns the errors; an error leaves the file unchanged."""
@@ -289,15 +289,18 @@ class UnsafeEdit(Exception):
     """The edited text would not read back as the document meant: nothing is written."""
 
 
-def edit(text: str, packages: list[Package], path: str) -> tuple[str, list[str]]:
+def edit(
+    text: str, parsed: dict[str, object], packages: list[Package], path: str
+) -> tuple[str, list[str]]:
     """The lock's text with the packages' changes made, and one note per change of the
-    wheel list. Raises UnsafeEdit if tomlkit cannot keep the file's bytes."""
+    wheel list; ``parsed`` (the text as tomllib reads it) is changed alike, into what the
+    result must read back as. Raises UnsafeEdit if tomlkit cannot keep the file's bytes."""
     import tomlkit
 
     document = tomlkit.parse(text)
     if tomlkit.dumps(document) != text:
         raise UnsafeEdit(f"{path}: tomlkit cannot rewrite this file without changing it")
-    expected: Any = tomltext.loads(text)  # indexed as the document is
+    expected: Any = parsed  # indexed as the document is
     newline = "\r\n" if "\r\n" in text else "\n"  # of the lines added
     notes: list[str] = []
     for package in packages:
@@ -450,7 +453,9 @@ def fix_lock(
     text = before.decode("utf-8")
     document = tomltext.loads(text)
     raw = document.get("environments")
-    environments = [m for m in raw if isinstance(m, str)] if isinstance(raw, list) else []
+    environments = normal_markers(
+        [m for m in raw if isinstance(m, str)] if isinstance(raw, list) else []
+    )
     packages = plan(document, defaults)
     folder = os.path.dirname(os.path.abspath(source.path))
     result.errors.extend(resolve(packages, options, resolver, folder, environments))
@@ -463,15 +468,14 @@ def fix_lock(
     if result.errors or not changed:
         return result, []
     try:
-        rendered, notes = edit(text, changed, source.path)
+        rendered, notes = edit(text, document, changed, source.path)
     except UnsafeEdit as exc:
         result.errors.append(str(exc))
         return result, []
-    worse = {(f.code, f.message) for f in check_lock(source.path, rendered.encode())} - {
-        (f.code, f.message) for f in check_lock(source.path, before)
-    }
-    if any(code == "HP000" for code, _ in worse):  # never a file pip would refuse
+    result.rendered = rendered.encode("utf-8")
+    # The file had no HP000: one now would be the edit's, and pip would refuse the file.
+    if any(f.code == "HP000" for f in check_lock(source.path, result.rendered)):
+        result.rendered = None
         result.errors.append(f"{source.path}: the fixed lock would be invalid; not written")
         return result, []
-    result.rendered = rendered.encode("utf-8")
     return result, notes

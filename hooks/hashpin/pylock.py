@@ -1011,9 +1011,10 @@ def usable_hashes(hashes: object) -> bool:
     )
 
 
-def environments_exclude(environments: list[str], wheel_filename: str) -> bool:
-    """Whether every marker of a lock's ``environments`` provably excludes the platforms
-    of the wheel (False for a pure wheel, or one of a platform not mapped to a family)."""
+def environments_exclude(normal: list[str], wheel_filename: str) -> bool:
+    """Whether every marker of a lock's ``environments`` (``normal``: as normal_markers
+    gives them) provably excludes the platforms of the wheel (False for a pure wheel, or
+    one of a platform not mapped to a family)."""
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
     try:
@@ -1021,23 +1022,27 @@ def environments_exclude(environments: list[str], wheel_filename: str) -> bool:
     except (InvalidWheelFilename, ValueError):
         return False
     families = {_family(tag.platform) for tag in tags}
-    if not environments or None in families:
+    if not normal or None in families:
         return False
     return all(
-        _three_valued(_normal_marker(marker), _FAMILIES[family]) is False
+        _three_valued(marker, _FAMILIES[family]) is False
         for family in families
         if family is not None
-        for marker in environments
+        for marker in normal
     )
 
 
-def _normal_marker(text: str) -> str:
+def normal_markers(texts: list[str]) -> list[str]:
+    """Each marker as packaging normalizes it (one that does not parse, as written)."""
     from packaging.markers import InvalidMarker, Marker
 
-    try:
-        return str(Marker(text))
-    except InvalidMarker:
-        return text
+    normal = []
+    for text in texts:
+        try:
+            normal.append(str(Marker(text)))
+        except InvalidMarker:
+            normal.append(text)
+    return normal
 
 
 def digest_problem(algorithm: str, digest: str) -> str:
