@@ -274,7 +274,11 @@ def add_online_findings(
     from .rules import apply_settings, suppress
 
     order = search_orders(workspace, base)
-    run = run_audit(workspace, targets, resolver, lambda s: order[s.key], args.index_strategy)
+
+    def locations_for(source: Source) -> list[Location]:
+        return order[source.key]
+
+    run = run_audit(workspace, targets, resolver, locations_for, args.index_strategy)
     findings, problems = run.findings(), run.problems
     lines: dict[tuple[str, int], Line] = {}
     for source in workspace.sources.values():
@@ -285,7 +289,7 @@ def add_online_findings(
         if lock is None:
             continue
         lock_targets = targets if targets_given else environment_targets(lock.document) or targets
-        lock_run = Audit(resolver, lock_targets, lambda s: order[s.key], args.index_strategy)
+        lock_run = Audit(resolver, lock_targets, locations_for, args.index_strategy)
         audit_pins(lock_run, lock.pins, {})
         findings.extend(lock_run.findings())
         problems.extend(lock_run.problems)
