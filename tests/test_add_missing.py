@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_wheel
-from indexserver import IndexServer, ServedFile, seal, sealed_environment
+from indexserver import IndexServer, ServedFile, sealed_environment
 
 from hashpin.cli import main
 
@@ -47,10 +47,7 @@ def projects() -> dict[str, list[Dist | ServedFile]]:
     }
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from distmaker import make_sdist, make_wheel
 from hypothesis import given
 from hypothesis import strategies as st
-from indexserver import IndexServer, seal
+from indexserver import IndexServer
 
 from hashpin.cache import Cache, StoredPage
 from hashpin.cli import main
@@ -43,10 +43,7 @@ def hashed(requirement: str, *dists: Dist) -> str:
 FOO = hashed("foo==1.0", FOO_10, FOO_10_SDIST)
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

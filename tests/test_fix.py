@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer, ServedFile, seal
+from indexserver import IndexServer, ServedFile
 
 from hashpin.cli import main
 
@@ -57,11 +57,7 @@ FOO_CRLF = hashes(FOO_10, FOO_10_SDIST, newline="\r\n")
 BAR = hashes(BAR_LINUX_311, BAR_WIN_311, BAR_LINUX_312, BAR_ABI3, BAR_SDIST)
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No pip configuration, proxy or netrc of this machine may leak into a test."""
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

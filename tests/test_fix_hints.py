@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_wheel
-from indexserver import IndexServer, ServedFile, seal
+from indexserver import IndexServer, ServedFile
 
 from hashpin.cli import main
 
@@ -15,10 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

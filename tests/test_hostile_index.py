@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 from distmaker import make_wheel
 from hostileserver import JSON_TYPE, HostileServer, Reply
-from indexserver import IndexServer, seal
+from indexserver import IndexServer
 
 from hashpin.cli import main
 from hashpin.fix import Task, UnsafeRewrite, checked_rewrite, render_task
@@ -37,10 +37,7 @@ GOOD = DEMO.sha256
 EVIL_LINES = "\n--extra-index-url http://evil.invalid/\nevil-pkg==6.6.6 --hash=sha256:" + "e" * 64
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import make_wheel
-from indexserver import IndexServer, seal
+from indexserver import IndexServer
 
 from hashpin.cache import Cache
 from hashpin.cli import main
@@ -32,11 +32,7 @@ needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here
 needs_dev_zero = pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No pip configuration, proxy or netrc of this machine may leak into a test."""
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer, seal
+from indexserver import IndexServer
 from locktools import pip_install, pip_lock, uv_lock
 
 from hashpin.cli import main
@@ -45,11 +45,7 @@ PROJECTS: dict[str, list[Dist]] = {
 SHA256 = re.compile(r'sha256 = "[0-9a-f]{64}"\n')
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seal(monkeypatch, tmp_path)
-    monkeypatch.delenv("PRE_COMMIT", raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_wheel
-from indexserver import IndexServer, ServedFile, seal
+from indexserver import IndexServer, ServedFile
 
 from hashpin.cache import Cache
 from hashpin.cli import main
@@ -64,10 +64,7 @@ def line(dist: Dist, *more: Dist, extras: str = "") -> str:
     return f"{dist.project}{extras}=={dist.version}{hashes}\n"
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from distmaker import Dist, make_sdist, make_wheel
-from indexserver import IndexServer, ServedFile, seal
+from indexserver import IndexServer, ServedFile
 from locktools import pip_lock
 
 from hashpin.cli import main
@@ -28,10 +28,7 @@ WINDOWS_ONLY = make_wheel("delta", "1.0", "cp311-cp311-win_amd64")
 HEAD = 'lock-version = "1.0"\ncreated-by = "test"\n'
 
 
-@pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seal(monkeypatch, tmp_path)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("sealed")  # conftest: nothing of this machine's pip
 
 
 @pytest.fixture
