@@ -449,8 +449,8 @@ def report_stderr(results: list[Result]) -> None:
             print(f"bench: hashpin fix's stderr:\n{stderr.rstrip()}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+def add_cost_options(parser: argparse.ArgumentParser) -> None:
+    """--repeat, and what the local index charges: --delay and --connect-delay."""
     parser.add_argument(
         "--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs per cell (default 3)"
     )
@@ -463,6 +463,11 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CONNECT_DELAY,
         help="seconds per new connection, before its TLS handshake (default 0.1)",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    add_cost_options(parser)
     parser.add_argument(
         "--synthetic",
         type=int,

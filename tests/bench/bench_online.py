@@ -89,15 +89,19 @@ from bench_deps import (
     requirements_lines,
     write_projects,
 )
-from bench_fix import CRASH_MARK, Target, child_env, hashpin_revision, measure, tool_version
+from bench_fix import (
+    CRASH_MARK,
+    Target,
+    add_cost_options,
+    child_env,
+    hashpin_revision,
+    measure,
+    tool_version,
+)
 from bench_host import host_lines, package_version
 from bench_index import KINDS, ROOT, BenchIndex, Tally
-from bench_report import Run, parse_hashes
+from bench_report import Run, by_kind, parse_hashes, span
 from bench_tls import make_certificates, server_context
-
-DEFAULT_REPEAT = 3
-DEFAULT_DELAY = 0.05
-DEFAULT_CONNECT_DELAY = 0.1
 
 
 @dataclass(frozen=True)
@@ -162,18 +166,6 @@ def add_tallies(tallies: Sequence[Tally]) -> Tally:
     return total
 
 
-def by_kind(tally: Tally) -> Counter[str]:
-    total: Counter[str] = Counter()
-    for counts in tally.projects.values():
-        total.update(counts)
-    return total
-
-
-def _span(values: list[int]) -> str:
-    low, high = min(values), max(values)
-    return f"{low}" if low == high else f"{low}..{high}"
-
-
 def requests_cell(cell: Cell) -> str:
     tallies = cell.tallies()
     if not tallies:
@@ -188,7 +180,7 @@ def requests_cell(cell: Cell) -> str:
             if kind == "file" and tallies[0].ranges:
                 part += f" (r{tallies[0].ranges})"
             parts.append(part)
-    return f"{_span([t.requests for t in tallies])} ({' '.join(parts)})"
+    return f"{span([t.requests for t in tallies])} ({' '.join(parts)})"
 
 
 def _tally_text(tally: Tally | None) -> str:
@@ -208,8 +200,8 @@ def connections_cell(cell: Cell) -> str:
     if not tallies:
         return "n/a"
     unfinished = [t.unfinished for t in tallies]
-    text = _span([t.connections for t in tallies])
-    return text + (f" ({_span(unfinished)} unfinished)" if any(unfinished) else "")
+    text = span([t.connections for t in tallies])
+    return text + (f" ({span(unfinished)} unfinished)" if any(unfinished) else "")
 
 
 # -- the tools ------------------------------------------------------------------------------
@@ -394,18 +386,7 @@ def machine(hashpin: Path, uv: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs per cell (default 3)"
-    )
-    parser.add_argument(
-        "--delay", type=float, default=DEFAULT_DELAY, help="seconds per response (default 0.05)"
-    )
-    parser.add_argument(
-        "--connect-delay",
-        type=float,
-        default=DEFAULT_CONNECT_DELAY,
-        help="seconds per new connection, before its TLS handshake (default 0.1)",
-    )
+    add_cost_options(parser)
     parser.add_argument(
         "--no-history", action="store_true", help="pages list the pinned versions only"
     )

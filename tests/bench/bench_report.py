@@ -110,14 +110,16 @@ def _kinds(counts: Counter[str]) -> str:
     return " ".join(f"{SHORT[kind]}{counts[kind]}" for kind in KINDS if counts[kind])
 
 
-def _total(tally: Tally) -> Counter[str]:
+def by_kind(tally: Tally) -> Counter[str]:
+    """The tally's requests of each kind, over all projects."""
     total: Counter[str] = Counter()
     for counts in tally.projects.values():
         total.update(counts)
     return total
 
 
-def _span(values: list[int]) -> str:
+def span(values: list[int]) -> str:
+    """One value, or the range ``low..high`` the runs spread over."""
     low, high = min(values), max(values)
     return f"{low}" if low == high else f"{low}..{high}"
 
@@ -128,8 +130,8 @@ def requests_cell(runs: list[Run]) -> str:
     tallies = [run.tally for run in runs if run.tally is not None]
     if not tallies:
         return "n/a"
-    kinds = _kinds(_total(tallies[0]))
-    return _span([t.requests for t in tallies]) + (f" ({kinds})" if kinds else "")
+    kinds = _kinds(by_kind(tallies[0]))
+    return span([t.requests for t in tallies]) + (f" ({kinds})" if kinds else "")
 
 
 def connections_cell(runs: list[Run]) -> str:
@@ -137,8 +139,8 @@ def connections_cell(runs: list[Run]) -> str:
     if not tallies:
         return "n/a"
     unfinished = [t.unfinished for t in tallies]
-    cell = _span([t.connections for t in tallies])
-    return cell + (f" ({_span(unfinished)} unfinished)" if any(unfinished) else "")
+    cell = span([t.connections for t in tallies])
+    return cell + (f" ({span(unfinished)} unfinished)" if any(unfinished) else "")
 
 
 # -- a table --------------------------------------------------------------------------------
