@@ -490,28 +490,43 @@ TARGET_PLATFORMS = (
 TARGET_IMPLEMENTATIONS = (("cpython", "CPython"), ("pypy", "PyPy"))
 
 
+def marker_environment(
+    full_version: str,
+    sys_platform: str,
+    os_name: str,
+    system: str,
+    machine: str,
+    implementation: str = "cpython",
+    python_implementation: str = "CPython",
+) -> dict[str, str]:
+    """PEP 508's marker variables on such a machine (release and version unknown: "")."""
+    return {
+        "implementation_name": implementation,
+        "implementation_version": full_version,
+        "os_name": os_name,
+        "platform_machine": machine,
+        "platform_python_implementation": python_implementation,
+        "platform_release": "",
+        "platform_system": system,
+        "platform_version": "",
+        "python_full_version": full_version,
+        "python_version": ".".join(full_version.split(".")[:2]),
+        "sys_platform": sys_platform,
+    }
+
+
 def target_environments() -> list[dict[str, str]]:
-    environments = []
-    for full_version in TARGET_PYTHONS:
-        for sys_platform, os_name, system, machine in TARGET_PLATFORMS:
-            for implementation, python_implementation in TARGET_IMPLEMENTATIONS:
-                environments.append(
-                    {
-                        "implementation_name": implementation,
-                        "implementation_version": full_version,
-                        "os_name": os_name,
-                        "platform_machine": machine,
-                        "platform_release": "",
-                        "platform_system": system,
-                        "platform_version": "",
-                        "python_full_version": full_version,
-                        "platform_python_implementation": python_implementation,
-                        "python_version": ".".join(full_version.split(".")[:2]),
-                        "sys_platform": sys_platform,
-                        "extra": "",
-                    }
-                )
-    return environments
+    return [
+        {
+            **marker_environment(
+                full_version, sys_platform, os_name, system, machine, *implementation
+            ),
+            "extra": "",
+        }
+        for full_version in TARGET_PYTHONS
+        for sys_platform, os_name, system, machine in TARGET_PLATFORMS
+        for implementation in TARGET_IMPLEMENTATIONS
+    ]
 
 
 _target_masks: dict[str, int] = {}

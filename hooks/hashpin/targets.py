@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from .requirement import marker_environment
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -194,17 +196,6 @@ def _environment(python: tuple[int, int], system: str, machine: str) -> dict[str
     """PEP 508's environment markers on such a machine. The patch release is unknown:
     ``python_full_version`` is X.Y.0, as uv takes ``--python-version X.Y``."""
     sys_platform = {"Linux": "linux", "Windows": "win32", "Darwin": "darwin"}[system]
+    os_name = "nt" if system == "Windows" else "posix"
     full = f"{python[0]}.{python[1]}.0"
-    return {
-        "implementation_name": "cpython",
-        "implementation_version": full,
-        "os_name": "nt" if system == "Windows" else "posix",
-        "platform_machine": machine,
-        "platform_python_implementation": "CPython",
-        "platform_release": "",
-        "platform_system": system,
-        "platform_version": "",
-        "python_full_version": full,
-        "python_version": f"{python[0]}.{python[1]}",
-        "sys_platform": sys_platform,
-    }
+    return marker_environment(full, sys_platform, os_name, system, machine)
