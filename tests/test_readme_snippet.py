@@ -48,6 +48,18 @@ def test_the_snippet_names_a_release_the_changelog_and_pyproject_know() -> None:
     assert f"## {version.group(1)}\n" in (ROOT / "CHANGELOG.md").read_text()
 
 
+def test_each_readme_section_appears_once() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    outside_code = re.sub(r"```.*?```", "", readme, flags=re.DOTALL)
+    headings: list[str] = []
+    for line in outside_code.splitlines():
+        if line.startswith("## "):
+            headings = [h for h in headings if h.startswith("## ")]  # a new section
+        if line.startswith("#"):
+            assert line not in headings, f"the README repeats {line!r}"
+            headings.append(line)
+
+
 def test_the_snippet_runs_through_pre_commit(tmp_path: Path, env: dict[str, str]) -> None:
     config = readme_config()
     (entry,) = config["repos"]
