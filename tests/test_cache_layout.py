@@ -19,6 +19,7 @@ from indexserver import IndexServer
 from hashpin.cache import Cache, StoredPage
 from hashpin.cli import main
 from hashpin.index import DistFile, ProjectPage, fetch_project_page
+from hashpin.pagejson import FileEntries, decode
 from hashpin.versions import spellings
 
 if TYPE_CHECKING:
@@ -292,6 +293,11 @@ def test_a_head_keeps_the_latest_versions_only() -> None:
 NAME = st.text(alphabet="fo-_.01234v!\n\r\u2028", max_size=20).map(lambda text: "foo-" + text)
 
 
+def _entries(files: list[dict[str, object]]) -> FileEntries:
+    """The entries of a page whose "files" are ``files``, as a fetched page has them."""
+    return decode(json.dumps({"files": files}).encode())[1]
+
+
 @given(names=st.lists(NAME, max_size=20), version=st.sampled_from(["1", "1.0", "0.1", "10.0.1"]))
 def test_the_sieve_finds_what_searching_each_name_finds(names: list[str], version: str) -> None:
     pattern = spellings(version)
@@ -299,7 +305,7 @@ def test_the_sieve_finds_what_searching_each_name_finds(names: list[str], versio
     entries: list[dict[str, object]] = [
         {"filename": name, "url": f"https://h/{index}.whl"} for index, name in enumerate(names)
     ]
-    page = ProjectPage("https://h/simple/foo/", None, entries=entries)
+    page = ProjectPage("https://h/simple/foo/", None, entries=_entries(entries))
     found = page.sieve({version: pattern})[version]
     assert [position for position, _ in found] == [
         position for position, name in enumerate(names) if pattern.search(name)
@@ -312,7 +318,7 @@ def test_the_sieve_builds_only_the_files_it_chose() -> None:
         {"filename": "foo-1.0.tar.gz", "url": "https://h/a", "hashes": {"sha256": "a" * 64}},
         {"filename": "foo-2.0.tar.gz", "url": "https://h/b", "hashes": {"sha256": "not hex"}},
     ]
-    page = ProjectPage("https://h/simple/foo/", None, entries=entries)
+    page = ProjectPage("https://h/simple/foo/", None, entries=_entries(entries))
     pattern = spellings("1.0")
     assert pattern is not None and re.search(pattern, "foo-1.0.tar.gz")
     assert [dist.url for _, dist in page.sieve({"1.0": pattern})["1.0"]] == ["https://h/a"]

@@ -392,7 +392,8 @@ def test_check_never_imports_the_network_code(tmp_path: Path) -> None:
     probe = (
         "import sys\nfrom hashpin.cli import main\n"
         f"main(['check', {str(path)!r}])\n"
-        "loaded = {'hashpin.index', 'hashpin.fix', 'hashpin.cache', 'socket', 'urllib.request'}\n"
+        "loaded = {'hashpin.index', 'hashpin.fix', 'hashpin.cache', 'hashpin.pagejson', 'msgspec',"
+        " 'socket', 'urllib.request'}\n"
         "print(sorted(loaded & set(sys.modules)))\n"
     )
     result = subprocess.run(

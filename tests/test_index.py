@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import socket
@@ -302,18 +301,6 @@ def test_html_parsing_edge_cases(server: IndexServer, client: IndexClient) -> No
     assert (files[1].yanked, files[1].yanked_reason) == (True, None)
     assert files[2].core_metadata == {}
     assert files[2].requires_python == ">=3.9"
-
-
-def test_page_survives_a_cache_round_trip(server: IndexServer, client: IndexClient) -> None:
-    page = fetch_project_page(server.index_url, "foo", client=client)
-    restored = ProjectPage.from_dict(json.loads(json.dumps(page.to_dict())))
-    assert restored.files == page.files
-    assert (restored.url, restored.etag, restored.last_modified, restored.project) == (
-        page.url,
-        page.etag,
-        page.last_modified,
-        page.project,
-    )
 
 
 # -- redirects and credentials ----------------------------------------------------------------

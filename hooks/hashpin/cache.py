@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from .metadata import CoreMetadata
+    from .pagejson import FileEntries
 
 __all__ = ["Cache", "StoredPage", "default_cache_dir"]
 
@@ -165,7 +166,7 @@ class StoredPage:
     def page(
         self,
         files: list[DistFile] | None,
-        entries: list[dict[str, object]] | None = None,
+        entries: FileEntries | None = None,
         body: bytes | None = None,
     ) -> ProjectPage:
         """The page this head describes, with its files (or PEP 691 entries)."""
