@@ -200,6 +200,7 @@ class IndexClient:
                 )
             return _Received(response, self.max_page_bytes)
 
+        _load_page_reader()
         received = self.transport.get(
             url,
             headers,
@@ -353,6 +354,24 @@ class _Received:
             body=self.body,
             charset=self.charset,
         )
+
+
+_page_reader_started = threading.Event()
+
+
+def _load_page_reader() -> None:
+    """Import the JSON page reader (msgspec's import costs as much as a round trip) in a
+    thread of its own while the first pages are on their way; a thread that needs it
+    sooner waits for that import. (Two threads racing here import it once all the same.)"""
+    if not _page_reader_started.is_set():
+        from importlib import import_module
+
+        _page_reader_started.set()
+        reader = threading.Thread(
+            target=import_module, args=(".pagejson", __package__), name="hashpin-import"
+        )
+        reader.daemon = True
+        reader.start()
 
 
 def _hashers(algorithms: Iterable[str]) -> dict[str, Any]:

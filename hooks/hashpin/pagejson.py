@@ -37,7 +37,8 @@ else:
     _Raw = Union[msgspec.Raw, msgspec.UnsetType]
     _UNSET = msgspec.UNSET
 
-    class _Entry(msgspec.Struct):
+    # gc=False: strings and raw bytes only, no cycles; 50,000 of them are not worth tracking.
+    class _Entry(msgspec.Struct, gc=False):
         filename: str
         url: str
         hashes: _Raw = msgspec.UNSET
