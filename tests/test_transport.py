@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 DEMO = make_wheel("demo", "1.0")
-NAMES = [f"project-{number:02d}" for number in range(40)]
+# More projects than connections a pool keeps, so that some must share one.
+NAMES = [f"project-{number:03d}" for number in range(2 * DEFAULT_CONNECTIONS_PER_ORIGIN + 20)]
 
 
 def page_for(server: HostileServer, name: str) -> Reply:

@@ -34,6 +34,7 @@ from .requirement import (
     canonical_name,
     interpret,
 )
+from .transport import DEFAULT_CONNECTIONS_PER_ORIGIN
 from .versions import (
     Target,
     choose_version,
@@ -315,7 +316,7 @@ class Resolver:
         note: Callable[[str], None] | None = None,
         verbose: bool = False,
         progress: Callable[[int, int], None] | None = None,
-        max_workers: int = 32,
+        max_workers: int = DEFAULT_CONNECTIONS_PER_ORIGIN,  # a thread for each connection
     ) -> None:
         self.client = client
         self.cache = cache
