@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -74,6 +75,26 @@ def test_many_projects_share_a_few_kept_alive_connections(
     assert main(["fix", "--index-url", hostile.index_url, "--no-cache", str(path)]) == 1
     assert sum(hostile.hits.values()) == len(NAMES)  # one request per project, no downloads
     assert hostile.connections <= DEFAULT_CONNECTIONS_PER_ORIGIN
+    assert path.read_text().count("--hash=sha256:") == len(NAMES)
+
+
+def test_a_host_is_resolved_once_for_a_burst_of_new_connections(
+    hostile: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups: list[tuple[str, int]] = []
+    resolve = socket.getaddrinfo
+
+    def slow_resolver(host: str, port: int, *args: object, **kwargs: object) -> object:
+        lookups.append((host, port))
+        time.sleep(0.3)  # every connection of the burst is waiting for an address meanwhile
+        return resolve(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    path = tmp_path / "requirements.txt"
+    path.write_text("".join(f"{name}==1.0\n" for name in NAMES))
+    assert main(["fix", "--index-url", hostile.index_url, "--no-cache", str(path)]) == 1
+    assert hostile.connections > 1
+    assert lookups == [("127.0.0.1", int(hostile.url.rsplit(":", 1)[1]))]
     assert path.read_text().count("--hash=sha256:") == len(NAMES)
 
 

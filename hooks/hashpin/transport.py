@@ -176,6 +176,7 @@ class Transport:
         self._pool = _Pool(connections_per_origin)
         self._watchdog = _Watchdog()
         self._addresses: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
+        self._lookups: dict[tuple[str, int], _Lookup] = {}  # under way, one per host
         self._tls: _TLSLoader | None = None
         self._routes: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> proxy
         self._url_credentials: dict[_Origin, _Credentials] = {}
@@ -456,10 +457,28 @@ class Transport:
         host, port = address
         with self._lock:
             addresses = self._addresses.get(address)
-        if addresses is None:
-            addresses = list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-            with self._lock:
-                self._addresses[address] = addresses
+            lookup = None if addresses is not None else self._lookups.get(address)
+            leading = addresses is None and lookup is None
+            if leading:
+                lookup = self._lookups[address] = _Lookup()
+        if leading:
+            assert lookup is not None
+            try:
+                addresses = lookup.addresses = list(
+                    socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                )
+            except OSError as exc:
+                lookup.failure = exc
+                raise
+            finally:
+                with self._lock:
+                    del self._lookups[address]
+                    if lookup.addresses is not None:
+                        self._addresses[address] = lookup.addresses
+                lookup.done.set()
+        elif addresses is None:
+            assert lookup is not None
+            addresses = lookup.wait(host, timeout)
         failure: OSError | None = None
         for family, kind, protocol, _name, sockaddr in addresses:
             sock = socket.socket(family, kind, protocol)
@@ -609,6 +628,28 @@ def _tls_connection_class() -> Callable[..., http.client.HTTPConnection]:
 
 
 # -- the pool and the watchdog ------------------------------------------------------------------
+
+
+class _Lookup:
+    """One host's name being resolved: the connections made meanwhile wait for its answer
+    instead of asking the resolver too (a burst of lookups is what a resolver drops, and
+    a dropped one costs its 5 s timeout)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.addresses: list[tuple[Any, ...]] | None = None
+        self.failure: OSError | None = None
+
+    def wait(self, host: str, timeout: float) -> list[tuple[Any, ...]]:
+        """The addresses, once resolved; the lookup's failure (a new one of its kind) else."""
+        import socket
+
+        if not self.done.wait(timeout):
+            raise socket.timeout(f"resolving {host} took over {timeout:g}s")
+        if self.addresses is None:
+            failure = self.failure or OSError(f"could not resolve {host}")
+            raise type(failure)(*failure.args)
+        return self.addresses
 
 
 class _Pool:
