@@ -9,11 +9,13 @@ terminal. Each test reproduces one such attack and checks that the file is untou
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,7 @@ from indexserver import IndexServer
 
 from hashpin.cli import main
 from hashpin.fix import Task, UnsafeRewrite, checked_rewrite, render_task
+from hashpin.index import IndexClient, IndexRequestError, fetch_project_page
 from hashpin.reqfile import parse_text
 from hashpin.requirement import interpret
 from hashpin.simple import parse_page
@@ -308,3 +311,59 @@ def test_only_the_files_of_the_pinned_version_are_read_from_a_page(
     assert fix(hostile, "--no-cache") == 1
     assert path.read_text() == "demo==0.9\n"
     assert "is not 64 hex digits" in capsys.readouterr().err
+
+
+# -- 12. a gzip body is decompressed as it arrives, never past the page limit ----------------
+
+
+def _gzip_reply(body: bytes) -> Reply:
+    return Reply.typed(JSON_TYPE, body, ("Content-Encoding", "gzip"))
+
+
+def _zeros_gzipped(size: int) -> bytes:
+    """``size`` zero bytes, gzipped a MiB at a time (a bomb: a thousand times smaller)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = bytes(1 << 20)
+    return b"".join(packer.compress(chunk) for _ in range(size >> 20)) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "message"),
+    [
+        (
+            _zeros_gzipped(64 << 20),
+            "too-large",
+            "larger than the limit of 1048576 bytes uncompressed",
+        ),
+        (gzip.compress(b'{"files": []}', mtime=0)[:-12], "malformed", "truncated gzip body"),
+        (b"this is not gzip at all", "malformed", "malformed gzip body"),
+    ],
+    ids=["bomb", "truncated", "not gzip"],
+)
+def test_a_gzip_body_that_is_not_a_whole_page_within_the_limit_is_refused(
+    hostile: HostileServer, body: bytes, kind: str, message: str
+) -> None:
+    hostile.routes["/simple/demo/"] = _gzip_reply(body)
+    with pytest.raises(IndexRequestError, match=message) as caught:
+        fetch_project_page(hostile.index_url, "demo", client=IndexClient(max_page_bytes=1 << 20))
+    assert caught.value.kind == kind
+
+
+def test_a_gzip_body_of_many_chunks_reads_as_the_page_it_holds(hostile: HostileServer) -> None:
+    files = [
+        {
+            "filename": f"demo-1.{n}-py3-none-any.whl",
+            "url": f"{hostile.url}/files/demo-1.{n}-py3-none-any.whl",
+            "hashes": {"sha256": hashlib.sha256(str(n).encode()).hexdigest()},
+        }
+        for n in range(12000)
+    ]
+    text = json.dumps({"meta": {"api-version": "1.0"}, "files": files}).encode()
+    packed = gzip.compress(text, mtime=0)
+    assert len(packed) > 2 * 256 * 1024  # read (and decompressed) a chunk at a time
+    hostile.routes["/simple/demo/"] = _gzip_reply(packed + b"not part of the gzip stream")
+    hostile.routes["/simple/plain/"] = Reply.typed(JSON_TYPE, text)
+    client = IndexClient()
+    zipped = fetch_project_page(hostile.index_url, "demo", client=client).files
+    assert zipped == fetch_project_page(hostile.index_url, "plain", client=client).files
+    assert [dist.hashes for dist in zipped] == [file["hashes"] for file in files]

@@ -1018,7 +1018,9 @@ def content_length(response: Response) -> int | None:
 
 
 def read_capped(response: Response, cap: int) -> bytes:
-    """The whole (identity or gzip) body, never more than ``cap`` bytes either way."""
+    """The whole (identity or gzip) body, never more than ``cap`` bytes either way. A gzip
+    body is decompressed a chunk at a time as it arrives, so that decompressing overlaps
+    the wait for the rest."""
     declared = content_length(response)
     if declared is not None and declared > cap:
         raise IndexRequestError(
@@ -1026,7 +1028,15 @@ def read_capped(response: Response, cap: int) -> bytes:
             f"page is {declared} bytes, over the limit of {cap} bytes",
             kind="too-large",
         )
-    if declared is not None:  # read into place: no buffer grown and copied a chunk at a time
+    encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding not in ("gzip", "identity"):
+        raise IndexRequestError(
+            response.url, f"unsupported Content-Encoding {encoding!r}", kind="malformed"
+        )
+    gunzip = _Gunzip(cap, response.url) if encoding == "gzip" else None
+    if gunzip is not None:
+        size = stream_into(response, gunzip.feed, cap, response.url)
+    elif declared is not None:  # read into place: no buffer grown and copied a chunk at a time
         received = bytearray(declared)
         view = memoryview(received)
         size = 0
@@ -1040,14 +1050,7 @@ def read_capped(response: Response, cap: int) -> bytes:
         size = stream_into(response, received.extend, cap, response.url)
     if declared is not None and size != declared:
         raise Retryable(f"connection closed after {size} of {declared} bytes", kind="connection")
-    encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
-    if encoding == "gzip":
-        return _gunzip_capped(received, cap, response.url)
-    if encoding != "identity":
-        raise IndexRequestError(
-            response.url, f"unsupported Content-Encoding {encoding!r}", kind="malformed"
-        )
-    return bytes(received)
+    return gunzip.body() if gunzip is not None else bytes(received)
 
 
 _CHUNK_SIZE = 256 * 1024
@@ -1075,19 +1078,37 @@ def stream_into(
         sink(view[:count])
 
 
-def _gunzip_capped(body: bytes | bytearray, cap: int, url: str) -> bytes:
-    """Decompress a gzip page without letting a small bomb grow past ``cap``."""
-    import zlib
+class _Gunzip:
+    """A gzip body decompressed as it is fed, never past ``cap`` bytes: a small bomb is
+    refused as soon as it has grown that far."""
 
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = decompressor.decompress(body, cap + 1)
-    except zlib.error as exc:
-        raise IndexRequestError(url, f"malformed gzip body: {exc}", kind="malformed") from None
-    if len(data) > cap or decompressor.unconsumed_tail:
-        raise IndexRequestError(
-            url, f"page is larger than the limit of {cap} bytes uncompressed", kind="too-large"
-        )
-    if not decompressor.eof:
-        raise IndexRequestError(url, "truncated gzip body", kind="malformed")
-    return data
+    def __init__(self, cap: int, url: str) -> None:
+        import zlib
+
+        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._malformed = zlib.error
+        self._data = bytearray()
+        self._cap = cap
+        self._url = url
+
+    def feed(self, chunk: memoryview) -> None:
+        if self._decompressor.eof:  # what follows the gzip stream is not the page
+            return
+        try:  # a limit of cap + 1 - len (never 0, which would mean none)
+            data = self._decompressor.decompress(chunk, self._cap + 1 - len(self._data))
+        except self._malformed as exc:
+            raise IndexRequestError(
+                self._url, f"malformed gzip body: {exc}", kind="malformed"
+            ) from None
+        self._data += data
+        if len(self._data) > self._cap or self._decompressor.unconsumed_tail:
+            raise IndexRequestError(
+                self._url,
+                f"page is larger than the limit of {self._cap} bytes uncompressed",
+                kind="too-large",
+            )
+
+    def body(self) -> bytes:
+        if not self._decompressor.eof:
+            raise IndexRequestError(self._url, "truncated gzip body", kind="malformed")
+        return bytes(self._data)
