@@ -73,7 +73,9 @@ def spellings(version: str) -> re.Pattern[str] | None:
     while len(release) > 1 and release[-1] == 0:
         release.pop()
     digits = r"\.".join(f"0*{number}" for number in release)
-    return re.compile(rf"-[vV]?(?:\d+!)?{digits}(?:\.0+)*(?!\.?\d)")
+    # The lookahead changes no match (one goes on with v, V or a digit): it only lets the
+    # regex engine pass over the other hyphens of a file name at once.
+    return re.compile(rf"-(?=[vV\d])[vV]?(?:\d+!)?{digits}(?:\.0+)*(?!\.?\d)")
 
 
 @functools.lru_cache(maxsize=8192)
