@@ -58,22 +58,20 @@ else:
 
 
 class FileEntries:
-    """The file entries of a page: every ``names[i]`` and ``urls[i]`` (strings, the name
-    never empty) and, built on demand, the dicts ``json.loads`` made of them."""
+    """The file entries of a page: every file's name (a string, never empty; its URL is a
+    string too) and, built on demand, the dicts ``json.loads`` made of them."""
 
-    __slots__ = ("_built", "_raw", "names", "urls")
+    __slots__ = ("_built", "_raw", "names")
 
     def __init__(
         self,
         names: list[str],
-        urls: list[str],
         built: Optional[list[dict[str, object]]],
         raw: Optional[list[Any]] = None,
     ) -> None:
         self.names = names
-        self.urls = urls
-        self._built = built
-        self._raw = raw  # the msgspec structs, when entries are built one by one
+        self._built = built  # json.loads's entries, or None: built from msgspec's structs
+        self._raw = raw
 
     def __len__(self) -> int:
         return len(self.names)
@@ -116,8 +114,7 @@ def decode(body: bytes) -> "tuple[object, FileEntries]":
             names = [item.filename for item in page.files]
             if "" not in names:
                 meta = None if page.meta is _UNSET else json.loads(bytes(page.meta))
-                urls = [item.url for item in page.files]
-                return meta, FileEntries(names, urls, None, page.files)
+                return meta, FileEntries(names, None, page.files)
     return _decoded_by_json(json.loads(body))
 
 
@@ -150,7 +147,7 @@ def _decoded_by_json(data: object) -> "tuple[object, FileEntries]":
             pass
         else:
             if set(map(type, names)) | set(map(type, urls)) <= {str} and "" not in names:
-                return data.get("meta"), FileEntries(names, urls, entries)
+                return data.get("meta"), FileEntries(names, entries)
     for position, entry in enumerate(entries):  # the first entry at fault, for the message
         if not isinstance(entry, dict):
             raise ValueError(f"file entry {position} is not an object")
