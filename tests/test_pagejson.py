@@ -4,7 +4,6 @@ reading), the page accepted or refused alike, whatever its text."""
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 from hypothesis import given, settings
@@ -42,10 +41,9 @@ def as_decode_reads_it(body: bytes) -> tuple[str, str]:
         meta, entries = decode(body)
     except (ValueError, RecursionError):
         return "refused", ""
-    assert entries.names == [
-        entry["filename"] for entry in entries.entries(list(range(len(entries))))
-    ]
-    return "ok", _text(meta, entries.entries(list(range(len(entries)))), READ_KEYS)
+    built = entries.entries(list(range(len(entries))))
+    assert entries.names == [entry["filename"] for entry in built]
+    return "ok", _text(meta, built, READ_KEYS)
 
 
 def _text(meta: object, entries: list[dict[str, object]], keys: list[str]) -> str:
@@ -184,4 +182,4 @@ def test_without_msgspec_pages_read_the_same(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(pagejson, "_DECODER", None)
     assert as_decode_reads_it(body) == fast
     assert decode(body)[1]._built is not None
-    assert not math.isnan(json.loads(fast[1])[1][0]["size"])
+    assert json.loads(fast[1])[1][0]["size"] == 1.5
