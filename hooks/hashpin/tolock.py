@@ -13,6 +13,7 @@ import os
 from . import tomltext
 from .digests import WRITABLE_ALGORITHMS, is_writable_hash
 from .export import CREATED_BY, ExportError
+from .transport import strip_userinfo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -346,21 +347,11 @@ def _indexed_package(
             )
     first = chosen[0][0].location
     if first.kind != "find-links":
-        package.index = _without_userinfo(first.url)
+        package.index, _ = strip_userinfo(first.url)
     pythons = {candidate.dist.requires_python for candidate, _ in chosen}
     if len(pythons) == 1:
         package.requires_python = pythons.pop()
     return package
-
-
-def _without_userinfo(url: str) -> str:
-    """The URL without ``user:password@``: a lock file is shared, and a ``${TOKEN}`` of
-    the requirements file was expanded already. pip finds credentials as it does for any
-    index (keyring, netrc)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _direct_package(
@@ -392,8 +383,10 @@ def _direct_package(
     if local is not None:
         artifact.path = os.path.relpath(local, output_folder).replace(os.sep, "/")
     else:
-        artifact.url = _without_userinfo(url)
-        if artifact.url != url:
+        # A lock file is shared, and a ${TOKEN} of the requirements file was expanded
+        # already: pip finds credentials as it does for any index (keyring, netrc).
+        artifact.url, credentials = strip_userinfo(url)
+        if credentials is not None:
             notes.append(
                 f"{item.where}: {item.key}: the URL's credentials are left out of the lock"
             )
