@@ -1,10 +1,12 @@
-"""The page cache's layout and its promises (``hashpin/cache.py``): a head per page that
-says whether the page is fresh without reading it, the body as the index sent it, and
-the files of each version read from that body kept in the head, never used once the page
-they came from is no longer the current one. Against a real index on 127.0.0.1."""
+"""The page cache's layout and its promises (``hashpin/cache.py``): one entry per page, a
+head that says whether the page is fresh without reading the rest, then the body as the
+index sent it (gzip-compressed when it came so), and the files of each version read from
+that body kept in the head, never used once the page they came from is no longer the
+current one. Against a real index on 127.0.0.1."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -31,8 +33,7 @@ FOO_10 = make_wheel("foo", "1.0")
 FOO_10_SDIST = make_sdist("foo", "1.0")
 FOO_20 = make_wheel("foo", "2.0")
 FOO_10_WINDOWS = make_wheel("foo", "1.0", "cp311-cp311-win_amd64")  # uploaded later
-HEADS = Path("cache/v2/pages")
-BODIES = Path("cache/v2/bodies")
+PAGES = Path("cache/v3/pages")
 PAGE = "/simple/foo/"
 
 
@@ -66,21 +67,29 @@ def page_requests(server: IndexServer) -> int:
     return server.hits[PAGE]
 
 
+def entry() -> tuple[Path, bytes, bytes]:
+    """The page's entry: its path, its head line and the body after it."""
+    (path,) = PAGES.glob("*.page")
+    line, _, body = path.read_bytes().partition(b"\n")
+    return path, line, body
+
+
 def head() -> dict[str, object]:
-    (entry,) = HEADS.glob("*.json")
-    data = json.loads(entry.read_text())
+    data = json.loads(entry()[1])
     assert isinstance(data, dict)
     return data
 
 
-def write_head(data: dict[str, object]) -> None:
-    (entry,) = HEADS.glob("*.json")
-    entry.write_text(json.dumps(data))
+def write_head(line: bytes) -> None:
+    """Put ``line`` in place of the entry's head, before the same body."""
+    path, _, body = entry()
+    path.write_bytes(line + b"\n" + body)
 
 
 def drop_bodies() -> None:
-    for body in BODIES.glob("*"):
-        body.unlink()
+    """Leave each page's head alone in its entry: a run that reads a body finds none."""
+    for path in PAGES.glob("*.page"):
+        path.write_bytes(path.read_bytes().partition(b"\n")[0] + b"\n")
 
 
 # -- a warm run reads the head, not the page ------------------------------------------------
@@ -142,13 +151,13 @@ def test_what_was_read_from_an_old_page_is_not_used_for_a_new_one(
 
 def test_a_page_that_cannot_be_kept_drops_the_one_kept_before(server: IndexServer) -> None:
     fix(server, "foo==1.0\n")
-    assert list(HEADS.glob("*.json"))
+    assert list(PAGES.glob("*.page"))
     server.validators = False
     server.cache_control = None
     server.add_project("foo", [FOO_10_WINDOWS])
     after = hashed("foo==1.0", FOO_10, FOO_10_SDIST, FOO_10_WINDOWS)
     assert fix(server, "foo==1.0\n", "--refresh") == after
-    assert not list(HEADS.glob("*.json"))  # the old head would still look fresh
+    assert not list(PAGES.glob("*.page"))  # the old head would still look fresh
     assert fix(server, "foo==1.0\n") == after
     assert page_requests(server) == 3
 
@@ -190,36 +199,35 @@ def test_a_damaged_version_in_the_head_is_a_miss(server: IndexServer, how: str) 
     versions = data["versions"]
     assert isinstance(versions, dict)
     damage(versions["1.0"], how)
-    write_head(data)
+    write_head(json.dumps(data).encode())
     assert fix(server, "foo==1.0\n") == FOO  # read again from the body, which is fine
     assert page_requests(server) == 1
     assert head()["versions"] != versions  # and kept again, as read
 
 
-@pytest.mark.parametrize("entry", ["{", "[]", '{"url": "u"}', '{"url": "u", "identity": 7}'])
-def test_a_damaged_head_is_a_miss(server: IndexServer, entry: str) -> None:
+@pytest.mark.parametrize("line", ["{", "[]", '{"url": "u"}', '{"url": "u", "identity": 7}', ""])
+def test_a_damaged_head_is_a_miss(server: IndexServer, line: str) -> None:
     fix(server, "foo==1.0\n")
-    (path,) = HEADS.glob("*.json")
-    path.write_text(entry)
+    write_head(line.encode())
     assert fix(server, "foo==1.0\n") == FOO
     assert page_requests(server) == 2
     assert "if-none-match" not in server.requests[-1].headers  # nothing left to revalidate
 
 
-def test_a_body_another_fetch_wrote_is_a_miss(server: IndexServer, tmp_path: Path) -> None:
+def test_a_page_another_fetch_stored_meanwhile_is_a_miss(
+    server: IndexServer, tmp_path: Path
+) -> None:
     cache = Cache(str(tmp_path / "cache"))
     first = fetch_project_page(server.index_url, "foo")
     cache.store_page(server.index_url, "foo", first)
-    (body,) = BODIES.glob("*.page")
-    older = body.read_bytes()
-    assert older.startswith(f"hashpin page {first.identity}\n".encode())
-    cache.store_page(server.index_url, "foo", fetch_project_page(server.index_url, "foo"))
-    loaded = cache.load_page(server.index_url, "foo")
+    read_before = cache.load_head(server.index_url, "foo")
+    assert read_before is not None and read_before.identity == first.identity
+    loaded = cache.load_page(server.index_url, "foo", read_before)
     assert loaded is not None and loaded.files == first.files
-    body.write_bytes(older)  # a process storing the page at the same time, say
-    assert cache.load_page(server.index_url, "foo") is None
-    assert fix(server, "foo==2.0\n") == hashed("foo==2.0", FOO_20)  # the page fetched again
-    assert "if-none-match" not in server.requests[-1].headers
+    cache.store_page(server.index_url, "foo", fetch_project_page(server.index_url, "foo"))
+    # A process storing the page between this one's reading its head and its body, say.
+    assert cache.load_page(server.index_url, "foo", read_before) is None
+    assert cache.load_page(server.index_url, "foo") is not None
 
 
 def test_an_older_head_never_replaces_a_page_stored_meanwhile(
@@ -240,12 +248,27 @@ def test_an_older_head_never_replaces_a_page_stored_meanwhile(
     assert cache.load_head(server.index_url, "foo") is None
 
 
-def test_a_damaged_body_is_a_miss(server: IndexServer) -> None:
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_damaged_body_is_a_miss(server: IndexServer, gzipped: bool) -> None:
+    server.gzip_pages = gzipped
     fix(server, "foo==1.0\n")
-    (body,) = BODIES.glob("*.page")
-    body.write_bytes(body.read_bytes()[:-10])  # cut short
+    path, _, _ = entry()
+    path.write_bytes(path.read_bytes()[:-10])  # cut short
     assert fix(server, "foo==2.0\n") == hashed("foo==2.0", FOO_20)
     assert page_requests(server) == 2
+    assert "if-none-match" not in server.requests[-1].headers
+
+
+def test_a_gzipped_page_is_kept_as_it_came(server: IndexServer) -> None:
+    server.gzip_pages = True
+    fix(server, "foo==1.0\n")
+    assert head()["content_encoding"] == "gzip"
+    page = json.loads(gzip.decompress(entry()[2]))  # the bytes on the wire, unopened
+    assert sorted(item["filename"] for item in page["files"]) == sorted(
+        dist.filename for dist in (FOO_10, FOO_10_SDIST, FOO_20)
+    )
+    assert fix(server, "foo==2.0\n") == hashed("foo==2.0", FOO_20)  # read from it
+    assert page_requests(server) == 1
 
 
 # -- --offline --------------------------------------------------------------------------------
@@ -268,7 +291,8 @@ def test_a_built_page_is_kept_whole_in_its_head(tmp_path: Path) -> None:
     cache = Cache(str(tmp_path / "cache"))
     dist = DistFile("foo-1.0.tar.gz", "https://h/foo-1.0.tar.gz", {"sha256": "a" * 64})
     cache.store_page("https://h/simple/", "foo", ProjectPage("https://h/simple/foo/", [dist]))
-    assert not list(BODIES.glob("*"))
+    (path,) = (tmp_path / PAGES).glob("*.page")
+    assert path.read_bytes().endswith(b"}\n")  # a head, and no body after it
     loaded = cache.load_page("https://h/simple/", "foo")
     assert loaded is not None and loaded.files == [dist]
 

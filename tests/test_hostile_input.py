@@ -207,8 +207,8 @@ def test_deeply_nested_config_is_a_config_error(
 def test_a_malformed_page_entry_is_a_miss(tmp_path: Path, entry: str) -> None:
     cache = Cache(str(tmp_path / "cache"))
     cache.store_page("https://example.invalid/simple/", "foo", ProjectPage("u", []))
-    (stored,) = (tmp_path / "cache").rglob("*.json")
-    stored.write_text(entry)
+    (stored,) = (tmp_path / "cache").rglob("*.page")
+    stored.write_text(entry + "\n")  # as the head line
     assert cache.load_page("https://example.invalid/simple/", "foo") is None
 
 
@@ -238,10 +238,10 @@ def test_a_deeply_nested_cache_is_only_a_miss_for_fix(server: IndexServer) -> No
     path = Path("requirements.txt")
     path.write_text("foo==1.0\n")
     assert main(["fix", "-i", server.index_url, "--cache-dir", "cache", str(path)]) == 1
-    entries = list(Path("cache").rglob("*.json"))
+    entries = [entry for entry in Path("cache").rglob("*") if entry.is_file()]
     assert len(entries) >= 2  # the page and the digest
     for entry in entries:
-        entry.write_text(DEEP)
+        entry.write_text(DEEP + "\n")
     path.write_text("foo==1.0\n")
     assert main(["fix", "-i", server.index_url, "--cache-dir", "cache", str(path)]) == 1
     assert path.read_text() == hashed("foo==1.0", FOO.sha256)
@@ -336,7 +336,7 @@ def test_a_local_file_is_hashed_again_after_it_changed(tmp_path: Path, scheme: s
     assert second.read_text() == hashed(url, after.sha256)
     assert main(["fix", "--cache-dir", "cache", "--refresh-hashes", str(first)]) == 1
     assert first.read_text() == hashed(url, after.sha256)
-    assert not list(Path("cache").rglob("*.json"))  # nothing about local files is kept
+    assert not [p for p in Path("cache").rglob("*") if p.is_file()]  # nothing about local files
 
 
 def test_an_include_of_dev_null_is_the_empty_file_pip_reads(tmp_path: Path) -> None:

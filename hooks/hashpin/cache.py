@@ -4,23 +4,25 @@ digests.
 Files on an index never change once uploaded, so a digest computed from a file's bytes is
 kept for good, keyed by the file's URL and the algorithm; so is a file's core metadata.
 
-Project pages do change (new uploads). Each is kept as two entries: its body
-(``bodies/``: the response body as it came, never encoded again, behind a first line that
-names an identity, a random name for that one fetch of the page) and its head
-(``pages/``: the URL, ETag / Last-Modified, ``Cache-Control: max-age``, when it was
-fetched, that identity, and what runs read from that body). A page is used as it is while
-its head says it is fresh, and revalidated after that; a 304 rewrites only the head.
+Project pages do change (new uploads). Each is kept as one entry (``pages/``): a head,
+one line of JSON (the URL, ETag / Last-Modified, ``Cache-Control: max-age``, when it was
+fetched, an identity (a random name for that one fetch of the page) and what runs read
+from the page), then the body as it came, gzip-compressed when the index sent it so,
+never encoded again: one file per page, since creating a file costs more than writing
+one, and gzip makes a JSON page about a fifth of its size. A page is used as it is while
+its head says it is fresh, and revalidated after that; a 304 rewrites the head, before
+the same body.
 
 What a run read from a page, the files of each version it needed with their digests, is
 kept in the head, so it is only ever read together with the identity of the page it was
-read from: a warm run with fresh pages reads a few KB per project instead of the page,
-and a page that changed on the index (a 200: a new body, a new identity, a new head) can
-never answer through what was read from the old one.
+read from: a warm run with fresh pages reads the head, a few KB per project, not the
+page, and a page that changed on the index (a 200: a new body, a new identity) can never
+answer through what was read from the old one.
 
 Entries are read and written as ``cachedir`` does it: whole or not at all. A damaged
-entry is only a miss, and so is a body that names another identity than its head (two
-processes storing the same page at once), or a version whose files carry what a page's
-parser would never let through.
+entry is only a miss, and so is an entry that holds another identity than the head read
+before it (another process stored the page meanwhile), or a version whose files carry
+what a page's parser would never let through.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import hashlib
 import os
 from contextlib import suppress
 
-from .cachedir import default_cache_dir, read_bytes, read_entry, write_bytes, write_entry
+from .cachedir import default_cache_dir, read_entry, read_record, write_entry, write_record
 from .digests import DIGEST_LENGTHS, is_digest
 from .index import (
     DEFAULT_MAX_PAGE_BYTES,
@@ -40,6 +42,7 @@ from .index import (
     redact_url,
 )
 from .simple import read_page
+from .transport import gunzip
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,11 +54,21 @@ if TYPE_CHECKING:
 
 __all__ = ["Cache", "StoredPage", "default_cache_dir"]
 
-# v2: a page is a head, with what was read from it, and a body (v1 kept one entry of
-# re-encoded file entries per page, which cost more to write and to read than the page).
-_LAYOUT = "v2"
-_HEAD_FIELDS = ("url", "project", "etag", "last_modified", "content_type", "charset")
+# v3: a page is one entry, its head and then its body as it came (v2 kept them as two;
+# v1 kept one entry of re-encoded file entries per page, which cost more to write and to
+# read than the page).
+_LAYOUT = "v3"
+_HEAD_FIELDS = (
+    "url",
+    "project",
+    "etag",
+    "last_modified",
+    "content_type",
+    "charset",
+    "content_encoding",
+)
 _MAX_VERSIONS = 64  # read from one page and kept in its head; the oldest go first
+_LIMIT = DEFAULT_MAX_PAGE_BYTES  # of a page entry, head and body (as sent) together
 
 
 class StoredPage:
@@ -69,6 +82,7 @@ class StoredPage:
 
     __slots__ = (
         "charset",
+        "content_encoding",
         "content_type",
         "etag",
         "fetched_at",
@@ -91,6 +105,7 @@ class StoredPage:
         last_modified: str | None = None,
         content_type: str | None = None,
         charset: str | None = None,
+        content_encoding: str | None = None,
         fetched_at: float | None = None,
         max_age: float | None = None,
         files: list[DistFile] | None = None,
@@ -103,6 +118,7 @@ class StoredPage:
         self.last_modified = last_modified
         self.content_type = content_type
         self.charset = charset
+        self.content_encoding = content_encoding
         self.fetched_at = fetched_at
         self.max_age = max_age
         self.files = files
@@ -118,6 +134,7 @@ class StoredPage:
             last_modified=page.last_modified,
             content_type=page.content_type,
             charset=page.charset,
+            content_encoding=page.content_encoding,
             fetched_at=page.fetched_at,
             max_age=page.max_age,
             files=files,
@@ -181,6 +198,7 @@ class StoredPage:
             fetched_at=self.fetched_at,
             max_age=self.max_age,
             body=body,
+            content_encoding=self.content_encoding,
             charset=self.charset,
             identity=self.identity,
         )
@@ -232,41 +250,35 @@ class Cache:
     # -- project pages ----------------------------------------------------------------------
 
     def load_head(self, index_url: str, project: str) -> StoredPage | None:
-        """The head of the cached page, or None: a few hundred bytes, whatever the page."""
-        data = read_entry(self._page_path("pages", index_url, project))
-        if data is None:
-            return None
-        try:
-            return StoredPage.from_dict(data)
-        except (ValueError, TypeError, KeyError):
-            return None
+        """The head of the cached page, or None: a few KB, whatever the page."""
+        return _head_of(read_record(self._page_path(index_url, project), _LIMIT, head_only=True))
 
     def load_page(
         self, index_url: str, project: str, head: StoredPage | None = None
     ) -> ProjectPage | None:
-        """The cached page (its head read first unless given), or None on a miss."""
-        if head is None:
-            head = self.load_head(index_url, project)
-            if head is None:
-                return None
-        if head.files is not None:
+        """The cached page, or None on a miss; given the ``head`` read before, None too
+        when the entry holds another fetch now."""
+        if head is not None and head.files is not None:
             return head.page(head.files)
-        if head.content_type is None:
+        record = read_record(self._page_path(index_url, project), _LIMIT)
+        stored = _head_of(record)
+        if record is None or stored is None:
             return None
-        body = read_bytes(
-            self._page_path("bodies", index_url, project),
-            _first_line(head.identity),
-            DEFAULT_MAX_PAGE_BYTES,
-        )
-        if body is None:
+        if head is not None and stored.identity != head.identity:
+            return None
+        if stored.files is not None:
+            return stored.page(stored.files)
+        sent = record[1]
+        if stored.content_type is None or stored.content_encoding not in (None, "gzip"):
             return None
         try:
+            body = sent if stored.content_encoding is None else gunzip(sent, _LIMIT, stored.url)
             entries, files = read_page(
-                body, head.content_type, head.charset or "utf-8", head.url, for_project=True
+                body, stored.content_type, stored.charset or "utf-8", stored.url, for_project=True
             )
         except IndexRequestError:
             return None
-        return head.page(files, entries, body)
+        return stored.page(files, entries, sent)
 
     def store_page(
         self,
@@ -276,14 +288,12 @@ class Cache:
         sieves: Mapping[str, re.Pattern[str]] | None = None,
         found: Mapping[str, list[tuple[int, DistFile]]] | None = None,
     ) -> None:
-        """Keep a page just fetched under a new identity (set on ``page`` too): its body as
-        it came, then its head, with what ``sieves`` ``found`` on it (see
-        :meth:`StoredPage.keep`)."""
+        """Keep a page just fetched under a new identity (set on ``page`` too): its head,
+        with what ``sieves`` ``found`` on it (see :meth:`StoredPage.keep`), and its body
+        as it came."""
         page.identity = os.urandom(16).hex()
         if page.body is not None and page.content_type is not None:
             head = StoredPage.of(page, page.identity, None)
-            path = self._page_path("bodies", index_url, project)
-            write_bytes(path, _first_line(page.identity), page.body)
         else:  # built, not fetched: no body to keep, so its files go in the head
             try:
                 head = StoredPage.of(page, page.identity, page.files)
@@ -291,24 +301,24 @@ class Cache:
                 return
         if sieves is not None and found is not None:
             head.keep(sieves, found)
-        write_entry(self._page_path("pages", index_url, project), head.to_dict())
+        write_record(self._page_path(index_url, project), head.to_dict(), page.body or b"")
 
     def forget_page(self, index_url: str, project: str) -> None:
-        """Drop a page's head (and with it what was read from it): the index serves
-        another page now, one that cannot be kept."""
-        path = self._page_path("pages", index_url, project)
+        """Drop a page (and with it what was read from it): the index serves another
+        page now, one that cannot be kept."""
+        path = self._page_path(index_url, project)
         if path is not None:
             with suppress(OSError):
                 os.unlink(path)
 
     def store_head(self, index_url: str, project: str, head: StoredPage) -> None:
-        """Rewrite a page's head (after a 304, or with more versions read from it), unless
-        the head there now describes another fetch: one that another process stored (or
-        dropped) meanwhile is not replaced by an older page."""
-        path = self._page_path("pages", index_url, project)
-        there = read_entry(path)
-        if there is not None and there.get("identity") == head.identity:
-            write_entry(path, head.to_dict())
+        """Rewrite a page's head (after a 304, or with more versions read from it) before
+        its body, unless the entry there now holds another fetch: one that another
+        process stored (or dropped) meanwhile is not replaced by an older page."""
+        path = self._page_path(index_url, project)
+        record = read_record(path, _LIMIT)
+        if record is not None and record[0].get("identity") == head.identity:
+            write_record(path, head.to_dict(), record[1])
 
     def project_names(self, limit: int = 20_000) -> set[str]:
         """The projects of the cached pages (at most ``limit`` of them read): for hints."""
@@ -319,10 +329,10 @@ class Cache:
             for name in files:
                 if len(names) >= limit:
                     return names
-                data = read_entry(os.path.join(folder, name)) if name.endswith(".json") else None
-                project = data.get("project") if data else None
-                if isinstance(project, str):
-                    names.add(project)
+                path = os.path.join(folder, name) if name.endswith(".page") else None
+                head = _head_of(read_record(path, _LIMIT, head_only=True))
+                if head is not None and head.project is not None:
+                    names.add(head.project)
         return names
 
     # -- digests and metadata ---------------------------------------------------------------
@@ -366,13 +376,12 @@ class Cache:
             return None
         return f"{index}/{normalize_project_name(project)}"
 
-    def _page_path(self, kind: str, index_url: str, project: str) -> str | None:
-        # One folder of pages, not 256: a run that starts a cache creates two folders,
-        # not hundreds (each a few tenths of a millisecond), and the pages of the
-        # projects of one machine's requirements stay well within what a folder holds.
+    def _page_path(self, index_url: str, project: str) -> str | None:
+        # One folder of pages, not 256: a run that starts a cache creates one folder, not
+        # hundreds (each a few tenths of a millisecond), and the pages of the projects
+        # of one machine's requirements stay well within what a folder holds.
         key = self._page_key(index_url, project)
-        suffix = ".json" if kind == "pages" else ".page"
-        return None if key is None else self._path(kind, key, suffix, fan_out=False)
+        return None if key is None else self._path("pages", key, ".page", fan_out=False)
 
     def _digest_path(self, url: str, algorithm: str) -> str | None:
         if url[:5].lower() == "file:":  # a local file may change under the same URL: never kept
@@ -390,9 +399,14 @@ class Cache:
         return os.path.join(self.root, kind, name[:2], name + suffix)
 
 
-def _first_line(identity: str) -> bytes:
-    """What a body entry begins with: the identity of the fetch it came from."""
-    return f"hashpin page {identity}\n".encode("ascii", "replace")
+def _head_of(record: tuple[dict[str, object], bytes] | None) -> StoredPage | None:
+    """The head of a page entry, or None for a missing or damaged one."""
+    if record is None:
+        return None
+    try:
+        return StoredPage.from_dict(record[0])
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _kept_files(record: object, sieve: str) -> list[tuple[int, DistFile]] | None:

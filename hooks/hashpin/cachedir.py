@@ -40,19 +40,29 @@ def read_entry(path: str | None) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def read_bytes(path: str | None, first_line: bytes, limit: int) -> bytes | None:
-    """What :func:`write_bytes` stored at ``path`` after ``first_line``, or None when the
-    entry is missing, unreadable, larger than ``limit`` or begins with another line."""
+def read_record(
+    path: str | None, limit: int, *, head_only: bool = False
+) -> tuple[dict[str, object], bytes] | None:
+    """What :func:`write_record` stored at ``path``: its head (a JSON object) and its
+    payload (``b""`` when ``head_only``), or None when the entry is missing, unreadable,
+    damaged, or holds more than ``limit`` bytes."""
+    import json
+
     if path is None:
         return None
     try:
         with open(path, "rb") as stream:
-            if stream.readline(len(first_line) + 1) != first_line:
-                return None
-            data = stream.read(limit + 1)
+            line = stream.readline(limit + 1)
+            payload = b"" if head_only else stream.read(limit + 1 - len(line))
     except OSError:
         return None
-    return data if len(data) <= limit else None
+    if not line.endswith(b"\n") or len(line) + len(payload) > limit:
+        return None
+    try:
+        head = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return (head, payload) if isinstance(head, dict) else None
 
 
 def write_entry(path: str | None, data: Mapping[str, object]) -> None:
@@ -64,10 +74,13 @@ def write_entry(path: str | None, data: Mapping[str, object]) -> None:
     _write_atomically(path, (json.dumps(data, separators=(",", ":")).encode("utf-8"),))
 
 
-def write_bytes(path: str | None, first_line: bytes, data: bytes) -> None:
-    """Write ``first_line`` (which names what follows) and ``data`` as one entry,
-    atomically, for :func:`read_bytes`: bytes kept as they came, never encoded again."""
-    _write_atomically(path, (first_line, data))
+def write_record(path: str | None, head: Mapping[str, object], payload: bytes) -> None:
+    """Write ``head`` (a JSON object, one line: JSON text holds no raw line break) and then
+    ``payload``, the bytes it describes, as one entry, atomically, for :func:`read_record`."""
+    import json
+
+    line = json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n"
+    _write_atomically(path, (line, payload))
 
 
 def _write_atomically(path: str | None, chunks: tuple[bytes, ...]) -> None:

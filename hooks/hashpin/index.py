@@ -45,6 +45,7 @@ from .transport import (
     Transport,
     content_length,
     max_age,
+    read_body,
     read_capped,
     stream_into,
 )
@@ -317,11 +318,13 @@ class _Received:
     __slots__ = (
         "body",
         "charset",
+        "content_encoding",
         "content_type",
         "etag",
         "fetched_at",
         "last_modified",
         "max_age",
+        "sent",
         "url",
     )
 
@@ -329,7 +332,7 @@ class _Received:
         import time
 
         self.fetched_at = time.time()
-        self.body = read_capped(response, cap)
+        self.body, self.content_encoding, self.sent = read_body(response, cap)
         self.url = response.url
         self.content_type = response.headers.get_content_type()
         self.charset = response.headers.get_content_charset() or "utf-8"
@@ -351,7 +354,8 @@ class _Received:
             content_type=self.content_type,
             fetched_at=self.fetched_at,
             max_age=self.max_age,
-            body=self.body,
+            body=self.sent,
+            content_encoding=self.content_encoding,
             charset=self.charset,
         )
 

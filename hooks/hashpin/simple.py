@@ -168,8 +168,9 @@ class ProjectPage:
     :meth:`files_matching` and :meth:`sieve` build just the files of the names wanted,
     which on a page of 50,000 files of every version is most of the work saved.
 
-    ``body`` and ``charset`` are the response body it was parsed from (None for a page
-    built otherwise), so that a cache can keep those bytes as they are instead of
+    ``body``, ``content_encoding`` and ``charset`` are the response body it was parsed
+    from, as it came (gzip-compressed when ``content_encoding`` is ``"gzip"``; None for a
+    page built otherwise), so that a cache can keep those bytes as they are instead of
     encoding the entries again; ``identity`` is the cache's name for this one fetch of
     the page, set when it is stored (see ``cache.py``).
     """
@@ -179,6 +180,7 @@ class ProjectPage:
         "_files",
         "body",
         "charset",
+        "content_encoding",
         "content_type",
         "etag",
         "fetched_at",
@@ -202,6 +204,7 @@ class ProjectPage:
         fetched_at: float | None = None,
         max_age: float | None = None,
         body: bytes | None = None,
+        content_encoding: str | None = None,
         charset: str | None = None,
         identity: str | None = None,
     ) -> None:
@@ -215,6 +218,7 @@ class ProjectPage:
         self.fetched_at = fetched_at
         self.max_age = max_age
         self.body = body
+        self.content_encoding = content_encoding
         self.charset = charset
         self.identity = identity
 

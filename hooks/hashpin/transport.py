@@ -1018,9 +1018,17 @@ def content_length(response: Response) -> int | None:
 
 
 def read_capped(response: Response, cap: int) -> bytes:
-    """The whole (identity or gzip) body, never more than ``cap`` bytes either way. A gzip
-    body is decompressed a chunk at a time as it arrives, so that decompressing overlaps
-    the wait for the rest."""
+    """The whole (identity or gzip) body, decoded, never more than ``cap`` bytes either way."""
+    return read_body(response, cap, keep_sent=False)[0]
+
+
+def read_body(
+    response: Response, cap: int, *, keep_sent: bool = True
+) -> tuple[bytes, str | None, bytes]:
+    """The whole body decoded (never more than ``cap`` bytes either way), its
+    Content-Encoding (``"gzip"`` or None) and the bytes as they came (``b""`` for a gzip
+    body unless ``keep_sent``). A gzip body is decompressed a chunk at a time as it
+    arrives, so that decompressing overlaps the wait for the rest."""
     declared = content_length(response)
     if declared is not None and declared > cap:
         raise IndexRequestError(
@@ -1033,7 +1041,7 @@ def read_capped(response: Response, cap: int) -> bytes:
         raise IndexRequestError(
             response.url, f"unsupported Content-Encoding {encoding!r}", kind="malformed"
         )
-    gunzip = _Gunzip(cap, response.url) if encoding == "gzip" else None
+    gunzip = _Gunzip(cap, response.url, keep_input=keep_sent) if encoding == "gzip" else None
     if gunzip is not None:
         size = stream_into(response, gunzip.feed, cap, response.url)
     elif declared is not None:  # read into place: no buffer grown and copied a chunk at a time
@@ -1050,7 +1058,18 @@ def read_capped(response: Response, cap: int) -> bytes:
         size = stream_into(response, received.extend, cap, response.url)
     if declared is not None and size != declared:
         raise Retryable(f"connection closed after {size} of {declared} bytes", kind="connection")
-    return gunzip.body() if gunzip is not None else bytes(received)
+    if gunzip is not None:
+        return gunzip.body(), "gzip", gunzip.input()
+    body = bytes(received)
+    return body, None, body
+
+
+def gunzip(data: bytes, cap: int, url: str) -> bytes:
+    """A gzip body kept as it came, decompressed: IndexRequestError when it is malformed,
+    truncated or over ``cap`` bytes decompressed."""
+    decoder = _Gunzip(cap, url)
+    decoder.feed(memoryview(data))
+    return decoder.body()
 
 
 _CHUNK_SIZE = 256 * 1024
@@ -1080,18 +1099,22 @@ def stream_into(
 
 class _Gunzip:
     """A gzip body decompressed as it is fed, never past ``cap`` bytes: a small bomb is
-    refused as soon as it has grown that far."""
+    refused as soon as it has grown that far. With ``keep_input``, what it was fed is
+    kept too."""
 
-    def __init__(self, cap: int, url: str) -> None:
+    def __init__(self, cap: int, url: str, *, keep_input: bool = False) -> None:
         import zlib
 
         self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._malformed = zlib.error
         self._data = bytearray()
+        self._input: list[bytes] | None = [] if keep_input else None
         self._cap = cap
         self._url = url
 
     def feed(self, chunk: memoryview) -> None:
+        if self._input is not None:
+            self._input.append(bytes(chunk))
         if self._decompressor.eof:  # what follows the gzip stream is not the page
             return
         try:  # a limit of cap + 1 - len (never 0, which would mean none)
@@ -1112,3 +1135,7 @@ class _Gunzip:
         if not self._decompressor.eof:
             raise IndexRequestError(self._url, "truncated gzip body", kind="malformed")
         return bytes(self._data)
+
+    def input(self) -> bytes:
+        """What it was fed (with keep_input), as one string of bytes."""
+        return b"".join(self._input or ())
