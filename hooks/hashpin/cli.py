@@ -250,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _searched.clear()  # main may run more than once in a process (the tests)
         command = arguments[0] if arguments and arguments[0] in ("check", "fix", "export") else None
         args = build_parser(command).parse_args(arguments)
+        args.own_process = argv is None  # only then may a run fork (see forked.py)
         if args.command == "check":
             return _check(args, arguments)
         if args.command == "fix":
@@ -659,6 +660,7 @@ def _index(args: argparse.Namespace) -> tuple[IndexSettings, Resolver]:
         note=_note,
         verbose=args.verbose,
         progress=_progress if sys.stderr.isatty() else None,
+        processes=2 if args.own_process else 1,
     )
     return base, resolver
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from . import forked
 from .digests import DIGEST_LENGTHS, WRITABLE_ALGORITHMS, is_digest, is_writable_hash
 from .index import (
     DistFile,
@@ -47,6 +48,7 @@ from .versions import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections import Counter
     from collections.abc import Callable, Iterable, Iterator, Mapping
     from concurrent.futures import ThreadPoolExecutor
     from re import Pattern
@@ -62,6 +64,8 @@ if TYPE_CHECKING:
 
     _T = TypeVar("_T")
     Listings = Mapping[tuple[Location, str], list[DistFile] | IndexRequestError]
+    _Listed = dict[tuple[Location, str], list[DistFile] | IndexRequestError]
+    _Page = tuple[Location, str, StoredPage | None]  # to fetch, with its cache entry's head
 
 FIRST_INDEX = "first-index"  # the other strategy, "unsafe-best-match", merges every source
 HASH_ALGORITHMS = WRITABLE_ALGORITHMS  # what pip accepts; md5/sha1 never written
@@ -169,6 +173,7 @@ class FileResult:
 
 # -- plan -------------------------------------------------------------------------------------
 
+_PAGES_WORTH_A_CHILD = 8  # fewer are fetched in one process: a fork costs milliseconds
 _FIXED_BY_HASHING = frozenset({"HP002", "HP006", "HP102", "HP106"})
 _FIXED_BY_PINNING = frozenset({"HP001", "HP101"})
 
@@ -317,6 +322,7 @@ class Resolver:
         verbose: bool = False,
         progress: Callable[[int, int], None] | None = None,
         max_workers: int = DEFAULT_CONNECTIONS_PER_ORIGIN,  # a thread for each connection
+        processes: int = 1,
     ) -> None:
         self.client = client
         self.cache = cache
@@ -327,7 +333,8 @@ class Resolver:
         self._noted: set[str] = set()
         self.verbose = verbose
         self.progress = progress
-        self.max_workers = max_workers
+        self.max_workers = max_workers  # for the whole run, however many processes
+        self.processes = processes  # 2: half the pages may be fetched by a forked child
 
     def note(self, message: str) -> None:
         """Say something once, however many lines it concerns."""
@@ -401,13 +408,16 @@ class Resolver:
         versions: Mapping[str, set[str] | None] | None = None,
     ) -> Listings:
         """Each project's files on each of its locations (one request per page), concurrently:
-        of the ``versions`` given for a project only, when known (None: every version)."""
+        of the ``versions`` given for a project only, when known (None: every version).
+
+        With ``processes`` 2 and enough pages to fetch, a forked child fetches the pages of
+        half the projects (see ``forked``); a project with a find-links source stays here,
+        where that source is listed once for all."""
         from collections import Counter
-        from concurrent.futures import Future, as_completed
 
         remaining = Counter(key for _, key in wanted)
         sieves = {key: _sieves((versions or {}).get(key)) for key in remaining}
-        listings: dict[tuple[Location, str], list[DistFile] | IndexRequestError] = {}
+        listings: _Listed = {}
         # A find-links source is listed once for all projects; an index once per project,
         # straight from the cache when it may be used without asking (no thread needed).
         links = {location for location, _ in wanted if location.kind == FIND_LINKS}
@@ -424,7 +434,80 @@ class Resolver:
                 pages.append((location, key, head))
         if not links and not pages:
             return listings
-        workers = max(1, min(self.max_workers, len(links) + len(pages)))
+        total = len(remaining)
+        done = sum(1 for count in remaining.values() if count == 0)
+        theirs = self._pages_for_a_child(wanted, pages)
+        given = {key for _, key, _ in theirs}
+        pages = [page for page in pages if page[1] not in given]
+        child_remaining = Counter({key: remaining.pop(key) for key in given})
+        workers = self.max_workers // 2 if theirs else self.max_workers
+        child = None
+        if theirs:
+            child = forked.Child(
+                lambda tick: self._fetch(
+                    wanted, set(), theirs, sieves, child_remaining, tick, self.max_workers - workers
+                )
+            )
+
+        def project_done() -> None:
+            nonlocal done
+            done += 1
+            if self.progress is not None:
+                self.progress(done + (child.poll_ticks() if child else 0), total)
+
+        try:
+            listings.update(
+                self._fetch(wanted, links, pages, sieves, remaining, project_done, workers)
+            )
+        except BaseException:
+            if child is not None:
+                child.stop()
+            raise
+        if child is not None:
+            delivered, found = child.result()
+            if delivered and isinstance(found, dict):
+                if self.verbose:
+                    self.note(f"a second process fetched {len(theirs)} of the pages")
+            else:  # the child failed: its half is fetched here, only later
+                self.note("warning: the second process stopped early; its pages are fetched here")
+                found = self._fetch(
+                    wanted, set(), theirs, sieves, child_remaining, project_done, workers
+                )
+            listings.update(found)
+        return listings
+
+    def _pages_for_a_child(
+        self,
+        wanted: set[tuple[Location, str]],
+        pages: list[_Page],
+    ) -> list[_Page]:
+        """The pages a forked child should fetch: those of every other project without a
+        find-links source, when there are enough to be worth a process; else none."""
+        if self.processes < 2 or len(pages) < _PAGES_WORTH_A_CHILD or not forked.available():
+            return []
+        linked = {key for location, key in wanted if location.kind == FIND_LINKS}
+        given = set(sorted({key for _, key, _ in pages} - linked)[1::2])
+        return [page for page in pages if page[1] in given]
+
+    def _fetch(
+        self,
+        wanted: set[tuple[Location, str]],
+        links: set[Location],
+        pages: list[_Page],
+        sieves: Mapping[str, Mapping[str, Pattern[str]] | None],
+        remaining: Counter[str],
+        project_done: Callable[[], None],
+        max_workers: int,
+    ) -> _Listed:
+        """Fetch ``links`` and ``pages`` in a pool of up to ``max_workers`` threads;
+        ``remaining`` counts the locations still to list per project, and
+        ``project_done`` hears of each project whose every location has been listed."""
+        from concurrent.futures import Future, as_completed
+
+        listings: _Listed = {}
+        if not links and not pages:
+            return listings
+        workers = max(1, min(max_workers, len(links) + len(pages)))
         with self._threads(workers) as pool:
             futures: dict[Future[list[DistFile]], tuple[Location, str | None]] = {
                 pool.submit(self._find_links, location): (location, None) for location in links
@@ -442,9 +525,8 @@ class Resolver:
                         else [dist for dist in outcome if is_file_of(dist.filename, key)]
                     )
                     remaining[key] -= 1
-                if self.progress is not None:
-                    done = sum(1 for count in remaining.values() if count == 0)
-                    self.progress(done, len(remaining))
+                    if remaining[key] == 0:
+                        project_done()
         return listings
 
     def supplier_of(

@@ -1,0 +1,156 @@
+"""Half of a run's work in a forked child process, so that a second core does it.
+
+Reading a page (decompressing, decoding, sieving) holds Python's lock for most of the time
+a page costs; threads overlap the waiting, not that. On Linux, a ``fix`` (or ``check
+--online``) with many pages to fetch forks once, before any thread starts, and the child
+fetches half of them: it reports each one done (for the progress line), then sends back
+what it found, pickled, through a pipe. Anything that goes wrong in the child (it dies,
+it raises, what it sends does not unpickle) is only a slower run: the parent then does that
+half itself. Elsewhere (macOS, whose system libraries are not safe to use in a forked
+child; Windows, which has no fork) the run stays in one process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_TICK = b"."  # one piece of work done
+_RESULT = b"="  # what follows is the pickled result
+_REAP_SECONDS = 1.0  # a child told to stop gets this long before it is killed
+
+
+def available() -> bool:
+    """Whether a child can be forked now: on Linux, while this is the only thread (a
+    fork copies no other thread, nor what such a thread holds)."""
+    return (
+        sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+    )
+
+
+class Child:
+    """A forked child running ``work(tick)``: :meth:`result` is what it returned."""
+
+    def __init__(self, work: Callable[[Callable[[], None]], object]) -> None:
+        reader, writer = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            os.close(reader)
+            _serve(work, writer)
+        os.close(writer)
+        self._reader = reader
+        self._payload: list[bytes] | None = None  # once the result has begun to arrive
+        self.ticks = 0
+        self._reaped = False
+
+    def poll_ticks(self) -> int:
+        """How many pieces of work the child has reported done so far (never blocks)."""
+        if self._reaped:
+            return self.ticks
+        os.set_blocking(self._reader, False)
+        try:
+            while data := os.read(self._reader, 65536):
+                self._take(data)
+        except BlockingIOError:
+            pass
+        finally:
+            os.set_blocking(self._reader, True)
+        return self.ticks
+
+    def result(self) -> tuple[bool, object]:
+        """Wait for the child: (True, what it returned), or (False, None) when it
+        failed to deliver (it died, or what it sent cannot be read)."""
+        import pickle
+
+        try:
+            while data := os.read(self._reader, 1 << 20):
+                self._take(data)
+        finally:
+            self.stop()
+        if self._payload is None:
+            return False, None
+        try:
+            return True, pickle.loads(b"".join(self._payload))
+        except Exception:  # a child cut short mid-write, say: only a slower run
+            return False, None
+
+    def stop(self) -> None:
+        """Make sure the child is gone: told to stop (SIGTERM) unless it is done, and
+        killed if it lingers."""
+        if not self._reaped:
+            self._reaped = True
+            os.close(self._reader)
+            _reap(self.pid)
+
+    def _take(self, data: bytes) -> None:
+        if self._payload is None:
+            ticks, marker, rest = data.partition(_RESULT)
+            self.ticks += len(ticks)
+            if not marker:
+                return
+            self._payload, data = [], rest
+        self._payload.append(data)
+
+
+def _serve(work: Callable[[Callable[[], None]], object], writer: int) -> None:
+    """The child's whole life: do the work, send the result, exit without running the
+    parent's exit handlers (or flushing its buffers a second time)."""
+    import pickle
+
+    from .signals import install
+
+    status = 0
+    try:
+        install()  # SIGTERM from the parent stops it as cleanly as Ctrl-C
+
+        def tick() -> None:
+            os.write(writer, _TICK)
+
+        result = work(tick)
+        view = memoryview(_RESULT + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        while view:
+            view = view[os.write(writer, view) :]
+    except KeyboardInterrupt as interrupted:  # Ctrl-C reaches the whole process group
+        status = int(getattr(interrupted, "status", 130))
+        _join_workers()
+    except BaseException:  # the parent does this half itself
+        status = 1
+        _join_workers()
+    finally:
+        os._exit(status)
+
+
+def _join_workers() -> None:
+    """Let the worker threads end (an interrupted run cuts their requests), so that none
+    dies mid-write of a cache entry."""
+    import time
+
+    deadline = time.monotonic() + _REAP_SECONDS / 2
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _reap(pid: int) -> None:
+    """Wait for the child; ask it to stop if it is still running, kill it if it lingers."""
+    import signal
+    import time
+
+    try:
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + _REAP_SECONDS
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(0.005)
+    except (ChildProcessError, ProcessLookupError):  # gone already
+        pass
