@@ -346,3 +346,11 @@ def test_the_sieve_builds_only_the_files_it_chose() -> None:
     pattern = spellings("1.0")
     assert pattern is not None and re.search(pattern, "foo-1.0.tar.gz")
     assert [dist.url for _, dist in page.sieve({"1.0": pattern})["1.0"]] == ["https://h/a"]
+
+
+@given(release=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=5))
+def test_a_plain_release_gets_the_sieve_packaging_would_make(release: list[int]) -> None:
+    plain = ".".join(map(str, release))  # read without packaging
+    spelled_otherwise = "v" + plain + ".0"  # the same version, read by packaging
+    assert spellings(plain) is not None
+    assert spellings(plain) == spellings(spelled_otherwise)

@@ -45,12 +45,12 @@ from .versions import (
     spellings,
     why_no_version,
 )
+from .workers import Pool
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections import Counter
     from collections.abc import Callable, Iterable, Iterator, Mapping
-    from concurrent.futures import ThreadPoolExecutor
     from re import Pattern
     from typing import TypeVar
 
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from .locations import IndexSettings
     from .requirement import Requirement
     from .rules import Report, Settings
+    from .workers import Job
     from .workspace import Source, Workspace
 
     _T = TypeVar("_T")
@@ -344,19 +345,17 @@ class Resolver:
             self._note(message)
 
     @contextmanager
-    def _threads(self, workers: int) -> Iterator[ThreadPoolExecutor]:
+    def _threads(self, workers: int) -> Iterator[Pool]:
         """A thread pool that, when the caller is interrupted (Ctrl-C), cancels what is
         queued and cuts the requests under way instead of waiting for them."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="hashpin-fetch")
+        pool = Pool(workers, "hashpin-fetch")
         try:
             yield pool
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(cancel=True)
             self.client.abort()
             raise
-        pool.shutdown(wait=True)
+        pool.shutdown()
 
     def resolve(self, tasks: list[Task], options: FixOptions) -> None:
         named = [task for task in tasks if task.action in (HASH, PIN)]
@@ -502,22 +501,20 @@ class Resolver:
         """Fetch ``links`` and ``pages`` in a pool of up to ``max_workers`` threads;
         ``remaining`` counts the locations still to list per project, and
         ``project_done`` hears of each project whose every location has been listed."""
-        from concurrent.futures import Future, as_completed
-
         listings: _Listed = {}
         if not links and not pages:
             return listings
         workers = max(1, min(max_workers, len(links) + len(pages)))
         with self._threads(workers) as pool:
-            futures: dict[Future[list[DistFile]], tuple[Location, str | None]] = {
+            jobs: dict[Job[list[DistFile]], tuple[Location, str | None]] = {
                 pool.submit(self._find_links, location): (location, None) for location in links
             }
             for location, key, head in pages:
-                future = pool.submit(self._project_files, location.url, key, sieves[key], head)
-                futures[future] = (location, key)
-            for future in as_completed(futures):
-                location, only = futures[future]
-                outcome = _outcome(future.result)
+                job = pool.submit(self._project_files, location.url, key, sieves[key], head)
+                jobs[job] = (location, key)
+            for job in pool.completed(jobs):
+                location, only = jobs[job]
+                outcome = _outcome(job.result)
                 for key in [only] if only else [k for k in remaining if (location, k) in wanted]:
                     listings[(location, key)] = (
                         outcome
@@ -875,8 +872,8 @@ class Resolver:
             return {}
         workers = max(1, min(self.max_workers, len(algorithms)))
         with self._threads(workers) as pool:
-            futures = {url: pool.submit(digest, url) for url in algorithms}
-            return {url: _outcome(future.result) for url, future in futures.items()}
+            jobs = {url: pool.submit(digest, url) for url in algorithms}
+            return {url: _outcome(job.result) for url, job in jobs.items()}
 
 
 def _sieves(versions: set[str] | None) -> dict[str, Pattern[str]] | None:

@@ -246,9 +246,9 @@ class Audit:
 
         workers = max(1, min(self.resolver.max_workers, len(wanted)))
         with self.resolver._threads(workers) as pool:
-            futures = {url: pool.submit(read, dist) for url, dist in wanted.items()}
-            for url, future in futures.items():
-                self._metadata[url] = future.result()
+            jobs = {url: pool.submit(read, dist) for url, dist in wanted.items()}
+            for url, job in jobs.items():
+                self._metadata[url] = job.result()
 
     def metadata(self, dist: DistFile) -> CoreMetadata | MetadataError:
         return self._metadata[dist.url]

@@ -525,14 +525,15 @@ class Transport:
         return self._netrc_credentials(where[1])
 
     def _netrc_credentials(self, host: str) -> _Credentials | None:
-        import netrc
-
         with self._lock:
             if self._netrc is None:
                 self._netrc = self._load_netrc()
             parsed = self._netrc
-        if not isinstance(parsed, netrc.netrc):
+        if parsed is False:  # none, or unreadable
             return None
+        import netrc
+
+        assert isinstance(parsed, netrc.netrc)
         entry = parsed.authenticators(host)
         if entry is None:
             return None
@@ -540,8 +541,6 @@ class Transport:
         return (login or "", password or "")
 
     def _load_netrc(self) -> object:
-        import netrc
-
         if self.netrc_path is not None:
             candidates = [self.netrc_path]
         elif os.environ.get("NETRC"):
@@ -551,6 +550,8 @@ class Transport:
             candidates = [os.path.join(home, ".netrc"), os.path.join(home, "_netrc")]
         for path in candidates:
             if os.path.isfile(path):
+                import netrc  # only now: its import costs more than looking for the file
+
                 try:
                     return netrc.netrc(path)
                 except (netrc.NetrcParseError, OSError) as exc:

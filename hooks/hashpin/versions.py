@@ -62,14 +62,20 @@ def version_of(filename: str, key: str) -> Version | None:
     return _version(version)
 
 
+_PLAIN_RELEASE = re.compile(r"\d+(?:\.\d+)*", re.ASCII)  # a valid version, all release
+
+
 @functools.lru_cache(maxsize=256)
 def spellings(version: str) -> re.Pattern[str] | None:
     """A pattern every file name of ``version`` matches, in any spelling PEP 440 allows
     (``v``, an epoch, leading zeros, trailing ``.0``s): a cheap first sieve."""
-    parsed = _version(version)
-    if parsed is None:
-        return None
-    release = list(parsed.release)
+    if _PLAIN_RELEASE.fullmatch(version):  # most pins: no need to import packaging yet
+        release = [int(part) for part in version.split(".")]
+    else:
+        parsed = _version(version)
+        if parsed is None:
+            return None
+        release = list(parsed.release)
     while len(release) > 1 and release[-1] == 0:
         release.pop()
     digits = r"\.".join(f"0*{number}" for number in release)
