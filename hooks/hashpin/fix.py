@@ -409,9 +409,10 @@ class Resolver:
         """Each project's files on each of its locations (one request per page), concurrently:
         of the ``versions`` given for a project only, when known (None: every version).
 
-        With ``processes`` 2 and enough pages to fetch, a forked child fetches the pages of
-        half the projects (see ``forked``); a project with a find-links source stays here,
-        where that source is listed once for all."""
+        With ``processes`` 2 and enough pages to fetch, a forked child fetches some of them
+        (see ``forked``): both take the next project from one queue as a thread frees up,
+        so that each fetches as many as it can; a project with a find-links source stays
+        here, where that source is listed once for all."""
         from collections import Counter
 
         remaining = Counter(key for _, key in wanted)
@@ -420,7 +421,7 @@ class Resolver:
         # A find-links source is listed once for all projects; an index once per project,
         # straight from the cache when it may be used without asking (no thread needed).
         links = {location for location, _ in wanted if location.kind == FIND_LINKS}
-        pages = []
+        pages: dict[str, list[_Page]] = {}  # per project, in order
         for location, key in sorted(wanted, key=lambda item: (item[1], item[0].url)):
             if location.kind == FIND_LINKS:
                 continue
@@ -430,23 +431,26 @@ class Resolver:
                 listings[(location, key)] = kept
                 remaining[key] -= 1
             else:
-                pages.append((location, key, head))
+                pages.setdefault(key, []).append((location, key, head))
         if not links and not pages:
             return listings
         total = len(remaining)
         done = sum(1 for count in remaining.values() if count == 0)
-        theirs = self._pages_for_a_child(wanted, pages)
-        given = {key for _, key, _ in theirs}
-        pages = [page for page in pages if page[1] not in given]
-        child_remaining = Counter({key: remaining.pop(key) for key in given})
-        workers = self.max_workers // 2 if theirs else self.max_workers
+        linked = {key for location, key in wanted if location.kind == FIND_LINKS}
+        units = [unit for key, unit in pages.items() if key in linked]  # here only
+        shared = [unit for key, unit in pages.items() if key not in linked]
+        queue = self._queue_for_a_child(shared)
+        workers = self.max_workers
+        if queue is not None:  # half the threads each, and at first half the projects each
+            workers = min(self.max_workers // 2, (len(shared) + 1) // 2 + len(units))
         child = None
-        if theirs:
+        if queue is not None:
             child = forked.Child(
                 lambda tick: self._fetch(
-                    wanted, set(), theirs, sieves, child_remaining, tick, self.max_workers - workers
+                    wanted, set(), shared, queue.take, sieves, remaining.copy(), tick,
+                    min(self.max_workers - self.max_workers // 2, (len(shared) + 1) // 2),
                 )
-            )
+            )  # fmt: skip
 
         def project_done() -> None:
             nonlocal done
@@ -454,66 +458,73 @@ class Resolver:
             if self.progress is not None:
                 self.progress(done + (child.poll_ticks() if child else 0), total)
 
+        take = _taking(len(units) + (0 if queue else len(shared)), then=queue)
         try:
-            listings.update(
-                self._fetch(wanted, links, pages, sieves, remaining, project_done, workers)
+            found = self._fetch(
+                wanted, links, units + shared, take, sieves, remaining, project_done, workers
             )
         except BaseException:
             if child is not None:
                 child.stop()
             raise
+        finally:
+            if queue is not None:
+                queue.close()
+        listings.update(found)
         if child is not None:
-            delivered, found = child.result()
-            if delivered and isinstance(found, dict):
+            delivered, theirs = child.result()
+            if delivered and isinstance(theirs, dict):
+                listings.update(theirs)
                 if self.verbose:
                     self.note(f"a second process fetched {len(theirs)} of the pages")
-            else:  # the child failed: its half is fetched here, only later
+            left = [unit for unit in shared if any(page[:2] not in listings for page in unit)]
+            if left:  # what the child took but did not deliver: fetched here, only later
                 self.note("warning: the second process stopped early; its pages are fetched here")
                 found = self._fetch(
-                    wanted, set(), theirs, sieves, child_remaining, project_done, workers
-                )
-            listings.update(found)
+                    wanted, set(), left, _taking(len(left)), sieves, remaining, project_done,
+                    workers,
+                )  # fmt: skip
+                listings.update(found)
         return listings
 
-    def _pages_for_a_child(
-        self,
-        wanted: set[tuple[Location, str]],
-        pages: list[_Page],
-    ) -> list[_Page]:
-        """The pages a forked child should fetch: those of every other project without a
-        find-links source, when there are enough to be worth a process; else none."""
-        if self.processes < 2 or len(pages) < _PAGES_WORTH_A_CHILD or not forked.available():
-            return []
-        linked = {key for location, key in wanted if location.kind == FIND_LINKS}
-        given = set(sorted({key for _, key, _ in pages} - linked)[1::2])
-        return [page for page in pages if page[1] in given]
+    def _queue_for_a_child(self, shared: list[list[_Page]]) -> forked.Queue | None:
+        """A queue of the positions in ``shared`` for this process and a forked child to
+        take from, when there are enough pages to be worth a process; else None."""
+        if self.processes < 2 or sum(map(len, shared)) < _PAGES_WORTH_A_CHILD:
+            return None
+        return forked.Queue.of(len(shared)) if forked.available() else None
 
     def _fetch(
         self,
         wanted: set[tuple[Location, str]],
         links: set[Location],
-        pages: list[_Page],
+        units: list[list[_Page]],
+        take: Callable[[], int | None],
         sieves: Mapping[str, Mapping[str, Pattern[str]] | None],
         remaining: Counter[str],
         project_done: Callable[[], None],
         max_workers: int,
     ) -> _Listed:
-        """Fetch ``links`` and ``pages`` in a pool of up to ``max_workers`` threads;
-        ``remaining`` counts the locations still to list per project, and
-        ``project_done`` hears of each project whose every location has been listed."""
+        """Fetch ``links``, then the pages of each project in ``units`` that ``take``
+        hands out (by its position there) as a thread frees up, in a pool of up to
+        ``max_workers`` threads. ``remaining`` counts the locations still to list per
+        project; ``project_done`` hears of each project whose every location is listed."""
         listings: _Listed = {}
-        if not links and not pages:
-            return listings
-        workers = max(1, min(max_workers, len(links) + len(pages)))
-        with self._threads(workers) as pool:
-            jobs: dict[Job[list[DistFile]], tuple[Location, str | None]] = {
+        with self._threads(max(1, max_workers)) as pool:
+            running: dict[Job[list[DistFile]], tuple[Location, str | None]] = {
                 pool.submit(self._find_links, location): (location, None) for location in links
             }
-            for location, key, head in pages:
-                job = pool.submit(self._project_files, location.url, key, sieves[key], head)
-                jobs[job] = (location, key)
-            for job in pool.completed(jobs):
-                location, only = jobs[job]
+
+            def start_more() -> None:
+                while len(running) < max_workers and (position := take()) is not None:
+                    for location, key, head in units[position]:
+                        job = pool.submit(self._project_files, location.url, key, sieves[key], head)
+                        running[job] = (location, key)
+
+            start_more()
+            while running:
+                job = pool.next_finished()
+                location, only = running.pop(job)
                 outcome = _outcome(job.result)
                 for key in [only] if only else [k for k in remaining if (location, k) in wanted]:
                     listings[(location, key)] = (
@@ -524,6 +535,7 @@ class Resolver:
                     remaining[key] -= 1
                     if remaining[key] == 0:
                         project_done()
+                start_more()
         return listings
 
     def supplier_of(
@@ -874,6 +886,21 @@ class Resolver:
         with self._threads(workers) as pool:
             jobs = {url: pool.submit(digest, url) for url in algorithms}
             return {url: _outcome(job.result) for url, job in jobs.items()}
+
+
+def _taking(count: int, then: forked.Queue | None = None) -> Callable[[], int | None]:
+    """A ``take`` for :meth:`Resolver._fetch`: 0, 1 ... ``count - 1``, then what ``then``
+    hands out (offset by ``count``), then None."""
+    positions = iter(range(count))
+
+    def take() -> int | None:
+        position = next(positions, None)
+        if position is None and then is not None:
+            taken = then.take()
+            position = None if taken is None else count + taken
+        return position
+
+    return take
 
 
 def _sieves(versions: set[str] | None) -> dict[str, Pattern[str]] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from contextlib import suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,6 +32,57 @@ def available() -> bool:
     return (
         sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
     )
+
+
+class Queue:
+    """The positions 0 .. n-1, for two processes to take from, each position once: a
+    pipe filled (and its writing end closed) before the fork, read four bytes at a time
+    (each read of a pipe takes its bytes from it for that reader alone)."""
+
+    _SIZE = 4
+
+    def __init__(self, reader: int) -> None:
+        self._reader: int | None = reader
+
+    @classmethod
+    def of(cls, count: int) -> Queue | None:
+        """A queue of ``count`` positions, or None when a pipe cannot hold them."""
+        import fcntl
+
+        reader, writer = os.pipe()
+        try:
+            needed = count * cls._SIZE
+            set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+            if needed > 65536 and set_size is not None:
+                with suppress(OSError):  # beyond /proc/sys/fs/pipe-max-size
+                    fcntl.fcntl(writer, set_size, needed)
+            get_size = getattr(fcntl, "F_GETPIPE_SZ", None)
+            capacity = fcntl.fcntl(writer, get_size) if get_size is not None else 65536
+            if needed > capacity:  # writing it would block: no reader yet
+                os.close(reader)
+                return None
+            data = b"".join(position.to_bytes(cls._SIZE, "little") for position in range(count))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(writer, view) :]
+        except BaseException:
+            os.close(reader)
+            raise
+        finally:
+            os.close(writer)
+        return cls(reader)
+
+    def take(self) -> int | None:
+        """The next position nobody has taken, or None when all are taken."""
+        if self._reader is None:
+            return None
+        data = os.read(self._reader, self._SIZE)
+        return int.from_bytes(data, "little") if len(data) == self._SIZE else None
+
+    def close(self) -> None:
+        if self._reader is not None:
+            os.close(self._reader)
+            self._reader = None
 
 
 class Child:

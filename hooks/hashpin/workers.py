@@ -3,7 +3,7 @@ here, without its import (it brings ``logging`` and more: 15 ms before the first
 could go out).
 
 A job's outcome is what its function returned or raised, handed back by
-:meth:`Job.result`; :meth:`Pool.completed` yields jobs as they finish. Workers are not
+:meth:`Job.result`; :meth:`Pool.next_finished` hands out jobs as they finish. Workers are not
 daemon threads: one busy when the run is interrupted finishes its job (the transport then
 cuts its request at once), so that it never dies halfway through writing a cache entry.
 """
@@ -15,7 +15,7 @@ from queue import SimpleQueue
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable
     from typing import Any, Generic, TypeVar
 
     _T = TypeVar("_T")
@@ -81,14 +81,10 @@ class Pool:
             self._threads.append(thread)
         return job
 
-    def completed(self, jobs: Iterable[Job[_T]]) -> Iterator[Job[_T]]:
-        """The given jobs (all submitted to this pool) as each finishes."""
-        waiting = set(map(id, jobs))
-        while waiting:
-            job = self._finished.get()
-            if id(job) in waiting:
-                waiting.discard(id(job))
-                yield job
+    def next_finished(self) -> Job[Any]:
+        """The next job to finish (of those submitted, each handed out once): waits for
+        one when none has finished since."""
+        return self._finished.get()
 
     def shutdown(self, *, cancel: bool = False) -> None:
         """No more jobs: with ``cancel``, drop those not started and return at once; else
