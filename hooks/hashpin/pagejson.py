@@ -98,7 +98,7 @@ class FileEntries:
         return built
 
 
-def decode(body: bytes) -> "tuple[object, FileEntries]":
+def decode(body: Union[bytes, bytearray]) -> "tuple[object, FileEntries]":
     """The page's ``meta`` value (None when absent) and its file entries.
 
     ValueError (also UnicodeDecodeError, json.JSONDecodeError) for a text that is not
@@ -118,7 +118,7 @@ def decode(body: bytes) -> "tuple[object, FileEntries]":
     return _decoded_by_json(json.loads(body))
 
 
-def _utf8(body: bytes) -> bool:
+def _utf8(body: Union[bytes, bytearray]) -> bool:
     """Whether ``body`` is UTF-8 as json.loads reads it (surrogates let through): msgspec
     checks only the strings it decodes, not those it passes over."""
     if body.isascii():

@@ -475,7 +475,7 @@ def parse_page(
 
 
 def read_page(
-    body: bytes, content_type: str, charset: str, page_url: str, *, for_project: bool
+    body: bytes | bytearray, content_type: str, charset: str, page_url: str, *, for_project: bool
 ) -> tuple[FileEntries | None, list[DistFile] | None]:
     """A page by the Content-Type the server sent: the entries of a PEP 691 page, built
     when asked (see :class:`ProjectPage`), or the files of an HTML one."""
@@ -528,7 +528,7 @@ def _check_api_version(version: object, page_url: str) -> None:
         )
 
 
-def _json_entries(body: bytes, page_url: str) -> FileEntries:
+def _json_entries(body: bytes | bytearray, page_url: str) -> FileEntries:
     """The file entries of a PEP 691 page (with PEP 700 and PEP 714 keys), the page's
     own shape checked; each entry is checked when it is built (:func:`_json_file`)."""
     from .pagejson import decode

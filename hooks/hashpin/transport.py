@@ -1020,16 +1020,17 @@ def content_length(response: Response) -> int | None:
 
 def read_capped(response: Response, cap: int) -> bytes:
     """The whole (identity or gzip) body, decoded, never more than ``cap`` bytes either way."""
-    return read_body(response, cap, keep_sent=False)[0]
+    return bytes(read_body(response, cap, keep_sent=False)[0])
 
 
 def read_body(
     response: Response, cap: int, *, keep_sent: bool = True
-) -> tuple[bytes, str | None, bytes]:
-    """The whole body decoded (never more than ``cap`` bytes either way), its
-    Content-Encoding (``"gzip"`` or None) and the bytes as they came (``b""`` for a gzip
-    body unless ``keep_sent``). A gzip body is decompressed a chunk at a time as it
-    arrives, so that decompressing overlaps the wait for the rest."""
+) -> tuple[bytes | bytearray, str | None, bytes]:
+    """The whole body decoded (never more than ``cap`` bytes either way; a gzip body's in
+    the buffer it was decompressed into, not copied again), its Content-Encoding
+    (``"gzip"`` or None) and the bytes as they came (``b""`` for a gzip body unless
+    ``keep_sent``). A gzip body is decompressed a chunk at a time as it arrives, so that
+    decompressing overlaps the wait for the rest."""
     declared = content_length(response)
     if declared is not None and declared > cap:
         raise IndexRequestError(
@@ -1065,7 +1066,7 @@ def read_body(
     return body, None, body
 
 
-def gunzip(data: bytes, cap: int, url: str) -> bytes:
+def gunzip(data: bytes, cap: int, url: str) -> bytearray:
     """A gzip body kept as it came, decompressed: IndexRequestError when it is malformed,
     truncated or over ``cap`` bytes decompressed."""
     decoder = _Gunzip(cap, url)
@@ -1132,10 +1133,10 @@ class _Gunzip:
                 kind="too-large",
             )
 
-    def body(self) -> bytes:
+    def body(self) -> bytearray:
         if not self._decompressor.eof:
             raise IndexRequestError(self._url, "truncated gzip body", kind="malformed")
-        return bytes(self._data)
+        return self._data
 
     def input(self) -> bytes:
         """What it was fed (with keep_input), as one string of bytes."""

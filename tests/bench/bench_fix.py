@@ -52,6 +52,8 @@ the 25 real projects, and those plus the synthetic ones (125 by default). On eac
 
 Each cell is the median wall time of ``--repeat`` runs (default 3) of the whole process,
 after one untimed run of each tool on a one-line file (which writes the bytecode cache).
+Each repetition runs every tool once, in turn, so that a slow spell of the machine (runs
+here drift by a tenth over minutes) falls on every tool alike.
 Before each timed run the disk writes of the runs before are flushed (``os.sync``), so
 that pip-compile's gigabyte of cache is not written out during the next tool's runs.
 
@@ -365,20 +367,26 @@ def fresh(work: Path, tool: Tool, pins: dict[str, Project]) -> None:
     (work / tool.input_name).write_text(requirements_text(pins), encoding="utf-8")
 
 
-def bench(tool: Tool, to: Target, pins: dict[str, Project], repeat: int, scratch: Path) -> Result:
-    result = Result(tool.name, tool.key, has_warm=tool.warm is not None)
-    if tool.missing:
-        result.failure = f"not run: {tool.missing}"
-        return result
-    output = Path(tool.output_name)
+class Bench:
+    """One tool's runs on one file: :meth:`prepare` (the untimed runs), then
+    :meth:`repeat_once` for each repetition, then :attr:`result`."""
 
-    def once(argv_maker: ArgvMaker, work: Path, runs: list[Run] | None, what: str) -> bool:
+    def __init__(self, tool: Tool, to: Target, pins: dict[str, Project], scratch: Path) -> None:
+        self.tool, self.to, self.pins, self.scratch = tool, to, pins, scratch
+        self.result = Result(tool.name, tool.key, has_warm=tool.warm is not None)
+        self.shared_warm = scratch / "filled"
+        self.runs = 0
+        if tool.missing:
+            self.result.failure = f"not run: {tool.missing}"
+
+    def _once(self, argv_maker: ArgvMaker, work: Path, runs: list[Run] | None, what: str) -> bool:
         """One run; False (and the failure noted) when it failed."""
-        some = pins if what != "warm-up" else dict([min(pins.items())])
+        tool, result = self.tool, self.result
+        some = self.pins if what != "warm-up" else dict([min(self.pins.items())])
         fresh(work, tool, some)
-        argv = argv_maker(work, work / "cache", to, some)
-        env = child_env(work / "xdg-cache", to.ca_bundle if tool.ca_in_environment else None)
-        run = measure(argv, work, env, to, work / output)
+        argv = argv_maker(work, work / "cache", self.to, some)
+        env = child_env(work / "xdg-cache", self.to.ca_bundle if tool.ca_in_environment else None)
+        run = measure(argv, work, env, self.to, work / tool.output_name)
         if runs is not None:
             runs.append(run)
         failure = failure_of(tool, run)
@@ -388,20 +396,41 @@ def bench(tool: Tool, to: Target, pins: dict[str, Project], repeat: int, scratch
                 result.cold.append(run)  # so that the table shows why
         return failure is None
 
-    if not once(tool.cold, scratch / "warm-up", None, "warm-up"):
-        return result
-    shared_warm = scratch / "filled"
-    if tool.warm and tool.fill_before_warm and not once(tool.warm, shared_warm, None, "filling"):
-        return result
-    for number in range(repeat):
-        work = scratch / f"run-{number}"
-        if not once(tool.cold, work, result.cold, "cold"):
-            return result
-        if tool.warm:
-            warm_work = shared_warm if tool.fill_before_warm else work
-            if not once(tool.warm, warm_work, result.warm, "warm"):
-                return result
-    return result
+    def prepare(self) -> None:
+        """The untimed runs: one on a one-line file (the bytecode cache), and for a tool
+        whose warm runs share a cache, one that fills it."""
+        tool = self.tool
+        if self.result.failure or not self._once(
+            tool.cold, self.scratch / "warm-up", None, "warm-up"
+        ):
+            return
+        if tool.warm and tool.fill_before_warm:
+            self._once(tool.warm, self.shared_warm, None, "filling")
+
+    def repeat_once(self) -> None:
+        """One cold run, and one warm run after it (on its cache, or the shared one)."""
+        tool, result = self.tool, self.result
+        if result.failure:
+            return
+        work = self.scratch / f"run-{self.runs}"
+        self.runs += 1
+        if self._once(tool.cold, work, result.cold, "cold") and tool.warm:
+            warm_work = self.shared_warm if tool.fill_before_warm else work
+            self._once(tool.warm, warm_work, result.warm, "warm")
+
+
+def bench(
+    tools: list[Tool], to: Target, pins: dict[str, Project], repeat: int, scratch: Path
+) -> list[Result]:
+    """Every tool's runs on one file, a repetition of each tool in turn (so that a slow
+    spell of the machine falls on every tool alike, not on one tool's runs)."""
+    benches = [Bench(tool, to, pins, scratch / tool.key) for tool in tools]
+    for each in benches:
+        each.prepare()
+    for _ in range(repeat):
+        for each in benches:
+            each.repeat_once()
+    return [each.result for each in benches]
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -581,10 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         print("", *machine(tools_bin), where, sep="\n", flush=True)
         for number, pins in enumerate(files):
             print(f"bench: {len(pins)} projects", file=sys.stderr)
-            results = [
-                bench(tool, to, pins, args.repeat, scratch / f"{number}-{tool.key}")
-                for tool in tools
-            ]
+            results = bench(tools, to, pins, args.repeat, scratch / str(number))
             table, found = render(
                 results,
                 pins,
