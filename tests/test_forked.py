@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ import pytest
 from distmaker import make_wheel
 from indexserver import IndexServer, sealed_environment
 
+from hashpin import forked
 from hashpin.cli import main
 
 if TYPE_CHECKING:
@@ -146,3 +148,23 @@ def test_a_signal_to_the_parent_stops_the_child_too(
     assert err.strip().splitlines() == ["hashpin: interrupted; no file was changed"]
     assert (tmp_path / "work" / "requirements.txt").read_text() == TEXT
     assert not list((tmp_path / "work").rglob("*.tmp"))
+
+
+def test_a_queue_hands_out_each_position_once_to_concurrent_takers() -> None:
+    count = 20_000  # more than a pipe holds unless it is grown
+    queue = forked.Queue.of(count)
+    assert queue is not None
+    taken: list[list[int]] = [[], []]
+
+    def take_all(into: list[int]) -> None:
+        while (position := queue.take()) is not None:
+            into.append(position)
+
+    takers = [threading.Thread(target=take_all, args=(into,)) for into in taken]
+    for taker in takers:
+        taker.start()
+    for taker in takers:
+        taker.join()
+    assert sorted(taken[0] + taken[1]) == list(range(count))
+    assert queue.take() is None
+    queue.close()

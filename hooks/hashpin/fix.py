@@ -440,17 +440,16 @@ class Resolver:
         units = [unit for key, unit in pages.items() if key in linked]  # here only
         shared = [unit for key, unit in pages.items() if key not in linked]
         queue = self._queue_for_a_child(shared)
-        workers = self.max_workers
+        workers, child = self.max_workers, None
         if queue is not None:  # half the threads each, and at first half the projects each
-            workers = min(self.max_workers // 2, (len(shared) + 1) // 2 + len(units))
-        child = None
-        if queue is not None:
+            half = (len(shared) + 1) // 2
+            workers = min(self.max_workers // 2, half + len(units))
+            theirs = min(self.max_workers - self.max_workers // 2, half)
             child = forked.Child(
                 lambda tick: self._fetch(
-                    wanted, set(), shared, queue.take, sieves, remaining.copy(), tick,
-                    min(self.max_workers - self.max_workers // 2, (len(shared) + 1) // 2),
+                    wanted, set(), shared, queue.take, sieves, remaining.copy(), tick, theirs
                 )
-            )  # fmt: skip
+            )
 
         def project_done() -> None:
             nonlocal done
@@ -472,11 +471,11 @@ class Resolver:
                 queue.close()
         listings.update(found)
         if child is not None:
-            delivered, theirs = child.result()
-            if delivered and isinstance(theirs, dict):
-                listings.update(theirs)
+            delivered, fetched = child.result()
+            if delivered and isinstance(fetched, dict):
+                listings.update(fetched)
                 if self.verbose:
-                    self.note(f"a second process fetched {len(theirs)} of the pages")
+                    self.note(f"a second process fetched {len(fetched)} of the pages")
             left = [unit for unit in shared if any(page[:2] not in listings for page in unit)]
             if left:  # what the child took but did not deliver: fetched here, only later
                 self.note("warning: the second process stopped early; its pages are fetched here")
@@ -510,13 +509,14 @@ class Resolver:
         ``max_workers`` threads. ``remaining`` counts the locations still to list per
         project; ``project_done`` hears of each project whose every location is listed."""
         listings: _Listed = {}
-        with self._threads(max(1, max_workers)) as pool:
+        limit = max(1, max_workers)
+        with self._threads(limit) as pool:
             running: dict[Job[list[DistFile]], tuple[Location, str | None]] = {
                 pool.submit(self._find_links, location): (location, None) for location in links
             }
 
             def start_more() -> None:
-                while len(running) < max_workers and (position := take()) is not None:
+                while len(running) < limit and (position := take()) is not None:
                     for location, key, head in units[position]:
                         job = pool.submit(self._project_files, location.url, key, sieves[key], head)
                         running[job] = (location, key)

@@ -1,13 +1,14 @@
-"""Half of a run's work in a forked child process, so that a second core does it.
+"""Some of a run's page fetches in a forked child process, so that a second core does them.
 
 Reading a page (decompressing, decoding, sieving) holds Python's lock for most of the time
 a page costs; threads overlap the waiting, not that. On Linux, a ``fix`` (or ``check
---online``) with many pages to fetch forks once, before any thread starts, and the child
-fetches half of them: it reports each one done (for the progress line), then sends back
-what it found, pickled, through a pipe. Anything that goes wrong in the child (it dies,
-it raises, what it sends does not unpickle) is only a slower run: the parent then does that
-half itself. Elsewhere (macOS, whose system libraries are not safe to use in a forked
-child; Windows, which has no fork) the run stays in one process.
+--online``, ``export``) with many pages to fetch forks once, before any thread starts. The
+parent and the child take projects from one :class:`Queue` as their threads free up; the
+child reports each project done (for the progress line), then sends back what it found,
+pickled, through a pipe. Anything that goes wrong in the child (it dies, it raises, what it
+sends does not unpickle) is only a slower run: the parent fetches what it did not deliver.
+Elsewhere (macOS, whose system libraries are not safe to use in a forked child; Windows,
+which has no fork) the run stays in one process.
 """
 
 from __future__ import annotations

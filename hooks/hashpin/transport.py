@@ -1026,8 +1026,8 @@ def read_capped(response: Response, cap: int) -> bytes:
 def read_body(
     response: Response, cap: int, *, keep_sent: bool = True
 ) -> tuple[bytes | bytearray, str | None, bytes]:
-    """The whole body decoded (never more than ``cap`` bytes either way; a gzip body's in
-    the buffer it was decompressed into, not copied again), its Content-Encoding
+    """The whole body decoded (never more than ``cap`` bytes either way; a gzip body in
+    the very buffer it was decompressed into, not copied again), its Content-Encoding
     (``"gzip"`` or None) and the bytes as they came (``b""`` for a gzip body unless
     ``keep_sent``). A gzip body is decompressed a chunk at a time as it arrives, so that
     decompressing overlaps the wait for the rest."""
