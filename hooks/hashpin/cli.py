@@ -660,7 +660,9 @@ def _index(args: argparse.Namespace) -> tuple[IndexSettings, Resolver]:
         note=_note,
         verbose=args.verbose,
         progress=_progress if sys.stderr.isatty() else None,
-        processes=2 if args.own_process else 1,
+        # check --online asks again after the pages (metadata, deeper dependencies): there
+        # the connections a child opened would be lost, which cost more than it saves
+        processes=2 if args.own_process and args.command != "check" else 1,
     )
     return base, resolver
 

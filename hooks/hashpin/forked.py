@@ -1,8 +1,8 @@
 """Some of a run's page fetches in a forked child process, so that a second core does them.
 
 Reading a page (decompressing, decoding, sieving) holds Python's lock for most of the time
-a page costs; threads overlap the waiting, not that. On Linux, a ``fix`` (or ``check
---online``, ``export``) with many pages to fetch forks once, before any thread starts. The
+a page costs; threads overlap the waiting, not that. On Linux, a ``fix`` (or an
+``export``) with many pages to fetch forks once, before any thread starts. The
 parent and the child take projects from one :class:`Queue` as their threads free up; the
 child reports each project done (for the progress line), then sends back what it found,
 pickled, through a pipe. Anything that goes wrong in the child (it dies, it raises, what it
