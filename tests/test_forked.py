@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -168,3 +169,32 @@ def test_a_queue_hands_out_each_position_once_to_concurrent_takers() -> None:
     assert sorted(taken[0] + taken[1]) == list(range(count))
     assert queue.take() is None
     queue.close()
+
+
+def test_the_progress_line_counts_the_childs_projects_too(
+    server: IndexServer, tmp_path: Path
+) -> None:
+    import pty
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "requirements.txt").write_text(TEXT)
+    primary, secondary = pty.openpty()
+    process = subprocess.run(
+        [sys.executable, "-m", "hashpin", "fix", "-v", "-i", server.index_url, "--no-cache",
+         "requirements.txt"],
+        cwd=folder,
+        env=sealed_environment(os.environ, folder),
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        check=False,
+    )  # fmt: skip
+    os.close(secondary)
+    shown = b""
+    with suppress(OSError):  # the terminal is closed once everything is read
+        while chunk := os.read(primary, 4096):
+            shown += chunk
+    os.close(primary)
+    assert process.returncode == 1
+    assert b"a second process fetched" in shown
+    assert f"hashpin: fetched {len(WHEELS)}/{len(WHEELS)} projects".encode() in shown

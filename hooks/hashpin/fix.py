@@ -474,6 +474,8 @@ class Resolver:
             delivered, fetched = child.result()
             if delivered and isinstance(fetched, dict):
                 listings.update(fetched)
+                if self.progress is not None:  # the child's last projects, if it ended last
+                    self.progress(done + child.ticks, total)
                 if self.verbose:
                     self.note(f"a second process fetched {len(fetched)} of the pages")
             left = [unit for unit in shared if any(page[:2] not in listings for page in unit)]
