@@ -67,20 +67,21 @@ def read_record(
 
 def write_entry(path: str | None, data: Mapping[str, object]) -> None:
     """Write one entry atomically; a cache that cannot be written is only slower."""
-    import json
-
-    # dumps, not dump: dump feeds the file from a Python-level generator, several times
-    # slower on a large entry.
-    _write_atomically(path, (json.dumps(data, separators=(",", ":")).encode("utf-8"),))
+    _write_atomically(path, (_compact_json(data),))
 
 
 def write_record(path: str | None, head: Mapping[str, object], payload: bytes) -> None:
     """Write ``head`` (a JSON object, one line: JSON text holds no raw line break) and then
     ``payload``, the bytes it describes, as one entry, atomically, for :func:`read_record`."""
+    _write_atomically(path, (_compact_json(head) + b"\n", payload))
+
+
+def _compact_json(data: Mapping[str, object]) -> bytes:
     import json
 
-    line = json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n"
-    _write_atomically(path, (line, payload))
+    # dumps, not dump: dump feeds the file from a Python-level generator, several times
+    # slower on a large entry.
+    return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
 
 def _write_atomically(path: str | None, chunks: tuple[bytes, ...]) -> None:

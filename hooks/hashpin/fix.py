@@ -335,7 +335,7 @@ class Resolver:
         self.verbose = verbose
         self.progress = progress
         self.max_workers = max_workers  # for the whole run, however many processes
-        self.processes = processes  # 2: half the pages may be fetched by a forked child
+        self.processes = processes  # 2: a forked child may fetch some of the pages
 
     def note(self, message: str) -> None:
         """Say something once, however many lines it concerns."""
