@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,10 +22,10 @@ from indexserver import IndexServer, sealed_environment
 
 from hashpin.cli import main
 from hashpin.index import IndexClient, fetch_project_page
-from hashpin.transport import DEFAULT_CONNECTIONS_PER_ORIGIN
+from hashpin.transport import DEFAULT_CONNECTIONS_PER_ORIGIN, IndexRequestError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 DEMO = make_wheel("demo", "1.0")
 # More projects than connections a pool keeps, so that some must share one.
@@ -122,6 +123,63 @@ def test_a_connection_the_server_closed_is_replaced_without_a_retry(
     assert len(page.files) == 1
     assert hostile.connections == 2
     assert not [note for note in notes if "retrying" in note]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_connections_started_at_once_are_the_ones_the_requests_use(
+    hostile: HostileServer,
+) -> None:
+    client = IndexClient(timeout=3, retries=0)
+    names = NAMES[:3]
+    client.preconnect((hostile.index_url, name) for name in names)
+    # Up before any request: they were started together, not by the requests.
+    assert wait_for(lambda: hostile.connections == 3)
+    threads = [
+        threading.Thread(target=client.project_page, args=(hostile.index_url, name))
+        for name in names
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(hostile.hits.values()) == 3
+    assert hostile.connections == 3  # no connection beyond those
+    assert 1 <= client.transport.connections_opened <= 3
+
+
+def test_connections_started_at_once_stay_within_the_pool_and_beside_the_idle_ones(
+    hostile: HostileServer,
+) -> None:
+    client = IndexClient(timeout=3, retries=0, connections_per_origin=2)
+    fetch_project_page(hostile.index_url, NAMES[0], client=client)  # one idle connection now
+    client.preconnect((hostile.index_url, name) for name in NAMES[1:6])
+    time.sleep(0.3)
+    assert hostile.connections == 2  # the idle one and one more: the pool's bound
+    client.close()
+
+
+def test_a_refused_connection_started_at_once_fails_as_any_refused_connection() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}/simple/"
+    failures = []
+    for started_at_once in (False, True):
+        client = IndexClient(timeout=3, retries=0)
+        if started_at_once:
+            client.preconnect([(url, "demo")])
+        with pytest.raises(IndexRequestError) as caught:
+            fetch_project_page(url, "demo", client=client)
+        failures.append(str(caught.value))
+    assert failures[0] == failures[1]
+    assert "refused" in failures[0].lower()
 
 
 # -- HTTP caching ---------------------------------------------------------------------------------

@@ -440,10 +440,10 @@ class Resolver:
         units = [unit for key, unit in pages.items() if key in linked]  # here only
         shared = [unit for key, unit in pages.items() if key not in linked]
         queue = self._queue_for_a_child(shared)
-        workers, child = self.max_workers, None
-        if queue is not None:  # half the threads each, and at first half the projects each
+        connections, child = self.max_workers, None
+        if queue is not None:  # half the connections each, and at first half the projects each
             half = (len(shared) + 1) // 2
-            workers = min(self.max_workers // 2, half + len(units))
+            connections = min(self.max_workers // 2, half + len(units))
             theirs = min(self.max_workers - self.max_workers // 2, half)
             child = forked.Child(
                 lambda tick: self._fetch(
@@ -460,7 +460,7 @@ class Resolver:
         take = _taking(len(units) + (0 if queue else len(shared)), then=queue)
         try:
             found = self._fetch(
-                wanted, links, units + shared, take, sieves, remaining, project_done, workers
+                wanted, links, units + shared, take, sieves, remaining, project_done, connections
             )
         except BaseException:
             if child is not None:
@@ -483,7 +483,7 @@ class Resolver:
                 self.note("warning: the second process stopped early; its pages are fetched here")
                 found = self._fetch(
                     wanted, set(), left, _taking(len(left)), sieves, remaining, project_done,
-                    workers,
+                    connections,
                 )  # fmt: skip
                 listings.update(found)
         return listings
@@ -504,40 +504,65 @@ class Resolver:
         sieves: Mapping[str, Mapping[str, Pattern[str]] | None],
         remaining: Counter[str],
         project_done: Callable[[], None],
-        max_workers: int,
+        connections: int,
     ) -> _Listed:
         """Fetch ``links``, then the pages of each project in ``units`` that ``take``
-        hands out (by its position there) as a thread frees up, in a pool of up to
-        ``max_workers`` threads. ``remaining`` counts the locations still to list per
-        project; ``project_done`` hears of each project whose every location is listed."""
-        listings: _Listed = {}
-        limit = max(1, max_workers)
-        with self._threads(limit) as pool:
-            running: dict[Job[list[DistFile]], tuple[Location, str | None]] = {
-                pool.submit(self._find_links, location): (location, None) for location in links
-            }
+        hands out (by its position there) as a thread frees up, over up to
+        ``connections`` connections per origin. ``remaining`` counts the locations still
+        to list per project; ``project_done`` hears of each project whose every location
+        is listed.
 
-            def start_more() -> None:
-                while len(running) < limit and (position := take()) is not None:
+        There are more threads than connections: a thread that has read its page
+        (decompressing, decoding and storing it hold the interpreter lock for
+        milliseconds) has handed its connection back, and a spare thread sends the next
+        request on it meanwhile. The first requests' connections are started at once."""
+        listings: _Listed = {}
+        transport = self.client.transport
+        bound = transport.connections_per_origin
+        transport.connections_per_origin = max(1, min(bound, connections))  # this one's share
+        limit = max(1, connections + connections // 2)  # a spare for every second one
+        try:
+            with self._threads(limit) as pool:
+                running: dict[Job[list[DistFile]], tuple[Location, str | None]] = {
+                    pool.submit(self._find_links, location): (location, None) for location in links
+                }
+
+                def start(position: int) -> None:
                     for location, key, head in units[position]:
                         job = pool.submit(self._project_files, location.url, key, sieves[key], head)
                         running[job] = (location, key)
 
-            start_more()
-            while running:
-                job = pool.next_finished()
-                location, only = running.pop(job)
-                outcome = _outcome(job.result)
-                for key in [only] if only else [k for k in remaining if (location, k) in wanted]:
-                    listings[(location, key)] = (
-                        outcome
-                        if only or isinstance(outcome, IndexRequestError)
-                        else [dist for dist in outcome if is_file_of(dist.filename, key)]
+                # As many projects at first as there are connections, not threads: a
+                # child taking from the same queue gets its share of the first requests.
+                first: list[int] = []
+                pages = len(running)
+                while pages < connections and (position := take()) is not None:
+                    first.append(position)
+                    pages += len(units[position])
+                if not self.offline:
+                    self.client.preconnect(
+                        (location.url, key) for at in first for location, key, _ in units[at]
                     )
-                    remaining[key] -= 1
-                    if remaining[key] == 0:
-                        project_done()
-                start_more()
+                for position in first:
+                    start(position)
+                while running:
+                    job = pool.next_finished()
+                    location, only = running.pop(job)
+                    outcome = _outcome(job.result)
+                    keys = [only] if only else [k for k in remaining if (location, k) in wanted]
+                    for key in keys:
+                        listings[(location, key)] = (
+                            outcome
+                            if only or isinstance(outcome, IndexRequestError)
+                            else [dist for dist in outcome if is_file_of(dist.filename, key)]
+                        )
+                        remaining[key] -= 1
+                        if remaining[key] == 0:
+                            project_done()
+                    while len(running) < limit and (position := take()) is not None:
+                        start(position)
+        finally:
+            transport.connections_per_origin = bound
         return listings
 
     def supplier_of(

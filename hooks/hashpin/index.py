@@ -151,6 +151,11 @@ class IndexClient:
     def abort(self) -> None:
         self.transport.abort()
 
+    def preconnect(self, pages: Iterable[tuple[str, str]]) -> None:
+        """Start the connections that requests for these (index URL, project) pages are
+        about to need (see Transport.preconnect)."""
+        self.transport.preconnect(project_page_url(index, name) for index, name in pages)
+
     # -- project pages ----------------------------------------------------------------------
 
     def project_page(self, index_url: str, project_name: str) -> ProjectPage:

@@ -23,6 +23,7 @@ cut; with the size caps, no request can last longer than ``2 * timeout + cap / r
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import threading
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     import http.client
     import socket
     import ssl
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
     from email.message import Message
     from typing import Any, Protocol, TypeVar
 
@@ -58,6 +59,8 @@ DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024 * 1024 * 1024  # the largest wheels are ~2
 # a 100 ms handshake and 50 ms per answer (medians of 8 runs): 125 project pages took 0.81 s
 # on 20 connections and 0.73 s on 50 (0.83 s on 64), 25 pages 0.52 s and 0.50 s.
 DEFAULT_CONNECTIONS_PER_ORIGIN = 50
+# What a non-blocking connect_ex says while the connect is under way.
+_CONNECTING = (errno.EINPROGRESS, errno.EWOULDBLOCK, getattr(errno, "WSAEWOULDBLOCK", -1))
 MIN_BODY_RATE = 8 * 1024  # bytes per second, on average, past the timeout's allowance
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 _DRAIN_LIMIT = 64 * 1024  # read what is left of an error page this small to keep the link
@@ -177,21 +180,78 @@ class Transport:
         self._watchdog = _Watchdog()
         self._addresses: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
         self._lookups: dict[tuple[str, int], _Lookup] = {}  # under way, one per host
+        self._connecting: dict[tuple[str, int], list[socket.socket]] = {}  # see preconnect
         self._tls: _TLSLoader | None = None
         self._routes: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> proxy
         self._url_credentials: dict[_Origin, _Credentials] = {}
         self._netrc: object = None  # a netrc.netrc, False once known absent/unreadable
         self.connections_opened = 0  # for tests and benchmarks: how many were set up
 
+    @property
+    def connections_per_origin(self) -> int:
+        return self._pool.size
+
+    @connections_per_origin.setter
+    def connections_per_origin(self, size: int) -> None:
+        """A new bound, for the requests from now on (a forked child takes its share)."""
+        if size < 1:
+            raise ValueError("connections_per_origin must be >= 1")
+        self._pool.size = size
+
     def close(self) -> None:
         """Close every idle connection; the transport stays usable."""
         self._pool.close_all()
+        self._drop_preconnected()
 
     def abort(self) -> None:
         """Cut every request under way and refuse new ones (on Ctrl-C): the threads
         waiting on the network get an error at once instead of at their timeout."""
         self._pool.shut()
         self._watchdog.cut_all()
+        self._drop_preconnected()
+
+    def preconnect(self, urls: Iterable[str]) -> None:
+        """Start now, all at once and without waiting for them, the TCP connections that
+        requests for ``urls`` (about to be made) will need beyond the idle ones, within
+        the pool's bound; the requests take them as they need a new connection.
+
+        Threads that each connect as they start reach the server over tens of
+        milliseconds (a thread start and the interpreter lock each), one thread's burst
+        in one. Direct connections only (a proxy's are made as requests need them); a
+        connect that fails here is made again by the request, which reports it."""
+        from collections import Counter
+
+        wanted: Counter[_PoolKey] = Counter()
+        for url in urls:
+            if url[:5].lower() in ("http:", "https"):
+                key = self._route(url)[0]
+                if key[3] is None:
+                    wanted[key] += 1
+        for key, count in wanted.items():
+            scheme, host, port, _ = key
+            with self._lock:
+                started = len(self._connecting.get((host, port), ()))
+            count = min(count - self._pool.idle(key), self._pool.room(key) - started)
+            if count <= 0:
+                continue
+            if scheme == "https":
+                self._tls_context(host)  # its certificates load meanwhile
+            try:
+                family, kind, protocol, _, sockaddr = self._addresses_of((host, port))[0]
+            except (OSError, IndexError, IndexRequestError):
+                continue  # the request looks the host up again, and says what is wrong
+            started_now = [_start_connect(family, kind, protocol, sockaddr) for _ in range(count)]
+            with self._lock:
+                self._connecting.setdefault((host, port), []).extend(
+                    sock for sock in started_now if sock is not None
+                )
+
+    def _drop_preconnected(self) -> None:
+        with self._lock:
+            connecting, self._connecting = self._connecting, {}
+        for socks in connecting.values():
+            for sock in socks:
+                sock.close()
 
     def get(
         self,
@@ -451,7 +511,36 @@ class Transport:
     def _open_socket(
         self, address: tuple[str, int], timeout: float, source_address: object = None
     ) -> socket.socket:
-        """Connect to a host resolved once per run, trying its addresses in order."""
+        """Connect to a host resolved once per run, trying its addresses in order (or
+        take a connection :meth:`preconnect` started)."""
+        import socket
+
+        with self._lock:
+            started = self._connecting.get(address)
+            sock = started.pop() if started else None
+        if sock is not None:
+            self._watchdog.connecting(sock)
+            if _connected(sock, timeout):
+                return sock
+        failure: OSError | None = None
+        for family, kind, protocol, _name, sockaddr in self._addresses_of(address, timeout):
+            sock = socket.socket(family, kind, protocol)
+            try:
+                sock.settimeout(timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._watchdog.connecting(sock)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                failure = exc
+        raise failure or OSError(f"no address for {address[0]}")
+
+    def _addresses_of(
+        self, address: tuple[str, int], timeout: float | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The host's addresses, looked up once per run: while one thread asks the
+        resolver, the others wait for its answer."""
         import socket
 
         host, port = address
@@ -478,20 +567,8 @@ class Transport:
                 lookup.done.set()
         elif addresses is None:
             assert lookup is not None
-            addresses = lookup.wait(host, timeout)
-        failure: OSError | None = None
-        for family, kind, protocol, _name, sockaddr in addresses:
-            sock = socket.socket(family, kind, protocol)
-            try:
-                sock.settimeout(timeout)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self._watchdog.connecting(sock)
-                sock.connect(sockaddr)
-                return sock
-            except OSError as exc:
-                sock.close()
-                failure = exc
-        raise failure or OSError(f"no address for {host}")
+            addresses = lookup.wait(host, self.timeout if timeout is None else timeout)
+        return addresses
 
     def _tls_context(self, host: str) -> _TLSLoader:
         """The TLS context, loading in the background from the first https connection on:
@@ -579,7 +656,9 @@ class _TLSLoader:
         self._host = host
         self._context: ssl.SSLContext | None = None
         self._error: str | None = None
-        self._thread = threading.Thread(target=self._load, name="hashpin-tls", daemon=True)
+        # Not a daemon: the interpreter waits for it at exit, as it must not be torn down
+        # under OpenSSL's feet (a run that ends before any request needed it crashed so).
+        self._thread = threading.Thread(target=self._load, name="hashpin-tls")
         self._thread.start()
 
     def _load(self) -> None:
@@ -694,6 +773,15 @@ class _Pool:
                 self._open[key] -= 1
                 self._condition.notify()
             raise
+
+    def idle(self, key: _PoolKey) -> int:
+        with self._condition:
+            return len(self._idle.get(key, ()))
+
+    def room(self, key: _PoolKey) -> int:
+        """How many more connections ``key`` may have now."""
+        with self._condition:
+            return self.size - self._open.get(key, 0)
 
     def release(
         self, key: _PoolKey, connection: http.client.HTTPConnection, *, reusable: bool
@@ -836,6 +924,48 @@ class _Watchdog:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def _start_connect(family: int, kind: int, protocol: int, sockaddr: Any) -> socket.socket | None:
+    """A socket whose connect to ``sockaddr`` is under way (None if it failed at once)."""
+    import socket
+
+    sock = socket.socket(family, kind, protocol)
+    try:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock.connect_ex(sockaddr) in (0, *_CONNECTING):
+            return sock
+    except OSError:
+        pass
+    sock.close()
+    return None
+
+
+def _connected(sock: socket.socket, timeout: float) -> bool:
+    """Wait up to ``timeout`` for a connect :func:`_start_connect` began: True when it is
+    up (the socket then blocks with that timeout, as one made by ``connect``), else the
+    socket is closed. TimeoutError when it did not finish in time."""
+    import select
+    import socket
+
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLOUT)
+            done = bool(poller.poll(timeout * 1000))
+        else:  # Windows
+            done = any(select.select([], [sock], [sock], timeout)[1:])
+        if not done:
+            raise TimeoutError("timed out")
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+            sock.settimeout(timeout)
+            return True
+    except BaseException:
+        sock.close()
+        raise
+    sock.close()
+    return False
 
 
 def _may_have_proxies() -> bool:
