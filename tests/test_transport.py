@@ -166,6 +166,28 @@ def test_connections_started_at_once_stay_within_the_pool_and_beside_the_idle_on
     client.close()
 
 
+def test_a_run_that_needs_no_request_opens_no_connection(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    for name in NAMES:
+        reply = hostile.routes[f"/simple/{name}/"]
+        hostile.routes[f"/simple/{name}/"] = dataclasses.replace(
+            reply, headers=[*reply.headers, ("Cache-Control", "max-age=600")]
+        )
+    path = tmp_path / "requirements.txt"
+    unpinned = "".join(f"{name}\n" for name in NAMES)  # --pin reads each whole page
+    fix = ["fix", "--pin", "--index-url", hostile.index_url, "--cache-dir", str(tmp_path / "c")]
+    for pinned_before in (False, True):
+        path.write_text(unpinned)
+        connections = hostile.connections
+        assert main([*fix, str(path)]) == 1
+        assert path.read_text().count("==1.0 \\\n    --hash=sha256:") == len(NAMES)
+        if pinned_before:  # every page fresh in the cache: not even a connect
+            assert hostile.connections == connections
+        else:
+            assert 0 < hostile.connections <= DEFAULT_CONNECTIONS_PER_ORIGIN
+
+
 def test_a_refused_connection_started_at_once_fails_as_any_refused_connection() -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))

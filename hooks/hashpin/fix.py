@@ -322,7 +322,7 @@ class Resolver:
         note: Callable[[str], None] | None = None,
         verbose: bool = False,
         progress: Callable[[int, int], None] | None = None,
-        max_workers: int = DEFAULT_CONNECTIONS_PER_ORIGIN,  # a thread for each connection
+        max_workers: int = DEFAULT_CONNECTIONS_PER_ORIGIN,  # connections per origin
         processes: int = 1,
     ) -> None:
         self.client = client
@@ -512,10 +512,12 @@ class Resolver:
         to list per project; ``project_done`` hears of each project whose every location
         is listed.
 
-        There are more threads than connections: a thread that has read its page
-        (decompressing, decoding and storing it hold the interpreter lock for
-        milliseconds) has handed its connection back, and a spare thread sends the next
-        request on it meanwhile. The first requests' connections are started at once."""
+        There are more threads than connections: a thread that has read a page hands its
+        connection back before it decodes, sieves and stores the page (milliseconds under
+        the interpreter lock), and a spare thread sends the next request on it meanwhile.
+        The first requests' connections are started at once."""
+        import time
+
         listings: _Listed = {}
         transport = self.client.transport
         bound = transport.connections_per_origin
@@ -539,10 +541,13 @@ class Resolver:
                 while pages < connections and (position := take()) is not None:
                     first.append(position)
                     pages += len(units[position])
-                if not self.offline:
-                    self.client.preconnect(
-                        (location.url, key) for at in first for location, key, _ in units[at]
-                    )
+                now = time.time()
+                self.client.preconnect(
+                    (location.url, key)
+                    for at in first
+                    for location, key, head in units[at]
+                    if self._asks(head, now)
+                )
                 for position in first:
                     start(position)
                 while running:
@@ -698,7 +703,7 @@ class Resolver:
                 )
             return None
         now = time.time()
-        if head is not None and not self.refresh and head.fresh(now):
+        if not self._asks(head, now):
             return None  # the server said it may be used without asking until now
         if head is None or not (head.etag or head.last_modified):
             return self.client.project_page(index_url, key)
@@ -713,6 +718,10 @@ class Resolver:
         head.etag, head.last_modified = fresh.etag, fresh.last_modified
         self.cache.store_head(index_url, key, head)  # the same page: the same identity
         return None
+
+    def _asks(self, head: StoredPage | None, now: float) -> bool:
+        """Whether reading a page whose cache entry is ``head`` asks the index now."""
+        return not self.offline and (head is None or self.refresh or not head.fresh(now))
 
     def _store(
         self,

@@ -656,8 +656,8 @@ class _TLSLoader:
         self._host = host
         self._context: ssl.SSLContext | None = None
         self._error: str | None = None
-        # Not a daemon: the interpreter waits for it at exit, as it must not be torn down
-        # under OpenSSL's feet (a run that ends before any request needed it crashed so).
+        # Not a daemon: the interpreter waits for it at exit instead of finalizing under
+        # OpenSSL (a run that ended while it was loading crashed so).
         self._thread = threading.Thread(target=self._load, name="hashpin-tls")
         self._thread.start()
 
