@@ -1,3 +1,3 @@
 """hashpin: keep pip requirements files pinned and hash-locked."""
 
-__version__ = "0.4.0"
+__version__ = "0.4.1"
