@@ -568,6 +568,7 @@ class Resolver:
                         start(position)
         finally:
             transport.connections_per_origin = bound
+            transport.drop_preconnected()  # those a request on an idle one made needless
         return listings
 
     def supplier_of(

@@ -201,14 +201,14 @@ class Transport:
     def close(self) -> None:
         """Close every idle connection; the transport stays usable."""
         self._pool.close_all()
-        self._drop_preconnected()
+        self.drop_preconnected()
 
     def abort(self) -> None:
         """Cut every request under way and refuse new ones (on Ctrl-C): the threads
         waiting on the network get an error at once instead of at their timeout."""
         self._pool.shut()
         self._watchdog.cut_all()
-        self._drop_preconnected()
+        self.drop_preconnected()
 
     def preconnect(self, urls: Iterable[str]) -> None:
         """Start now, all at once and without waiting for them, the TCP connections that
@@ -246,7 +246,9 @@ class Transport:
                     sock for sock in started_now if sock is not None
                 )
 
-    def _drop_preconnected(self) -> None:
+    def drop_preconnected(self) -> None:
+        """Close the connections :meth:`preconnect` started that no request took (one
+        found an idle connection instead)."""
         with self._lock:
             connecting, self._connecting = self._connecting, {}
         for socks in connecting.values():
