@@ -216,9 +216,10 @@ class Transport:
         the pool's bound; the requests take them as they need a new connection.
 
         Threads that each connect as they start reach the server over tens of
-        milliseconds (a thread start and the interpreter lock each), one thread's burst
-        in one. Direct connections only (a proxy's are made as requests need them); a
-        connect that fails here is made again by the request, which reports it."""
+        milliseconds (a thread start and the interpreter lock each); a burst from one
+        thread reaches it within one. Direct connections only (a proxy's are made as
+        requests need them); a connect that fails here is made again by the request,
+        which reports it."""
         from collections import Counter
 
         wanted: Counter[_PoolKey] = Counter()
